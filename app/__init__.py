@@ -1,0 +1,1 @@
+"""Backroom: the store and backroom handheld client."""

@@ -1,0 +1,557 @@
+"""The sync contract: the one module both ends import.
+
+What a device sends (ops, in batches) and what the central service answers (op results, pages of
+changes) is defined here once, as pydantic models. The device (`edge_sync`, `app`) and the server
+(`server_stub`) both import this module; nothing else crosses the boundary. Changing a payload
+means a new `schema_version` and an upgrade rule in `upgrade_payload`, never an edit in place:
+devices in the field carry ops queued under older versions.
+
+Layout:
+    Op            the envelope: op_id, device, seq, type, who, when, payload
+    *Payload      one model per op type, looked up in PAYLOADS
+    OpResult      applied / duplicate / rejected / out_of_order, per op
+    PushRequest / PushResponse
+    *Record       master data and state sent down the change feed
+    Change / ChangesPage
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION: Final = 1
+"""The payload schema version this build writes. Older versions are upgraded by `upgrade_payload`."""
+
+MAX_BATCH: Final = 500
+"""The most ops one push may carry."""
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+"""Identifiers: store, device, item, location, task, order ids. No spaces, no markup."""
+
+Text = Annotated[str, StringConstraints(max_length=500)]
+"""Free text a person typed: reasons, notes."""
+
+Gtin = Annotated[str, StringConstraints(pattern=r"^[0-9]{14}$")]
+"""A GTIN normalised to 14 digits (the check digit is verified by the scanner layer)."""
+
+Qty = Annotated[int, Field(ge=0, le=1_000_000)]
+PositiveQty = Annotated[int, Field(gt=0, le=1_000_000)]
+
+
+class _Strict(BaseModel):
+    """Base for every contract model: unknown fields are refused, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+
+
+class StockStatus(StrEnum):
+    """Where a unit stands in its life in the store. Only AVAILABLE is promisable."""
+
+    RECEIVED = "received"
+    AVAILABLE = "available"
+    PICKED = "picked"
+    STAGED = "staged"
+    DAMAGED = "damaged"
+    QUARANTINED = "quarantined"
+    RETURNED = "returned"
+    IN_TRANSIT = "in_transit"
+
+
+class LocationKind(StrEnum):
+    DOCK = "dock"
+    BACKROOM = "backroom"
+    SHELF = "shelf"
+    STAGING = "staging"
+
+
+class TaskType(StrEnum):
+    RECEIVE = "receive"
+    PUTAWAY = "putaway"
+    COUNT = "count"
+    PICK = "pick"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Role(StrEnum):
+    ASSOCIATE = "associate"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class OrderKind(StrEnum):
+    PICKUP = "pickup"
+    SHIP = "ship"
+
+
+class Condition(StrEnum):
+    GOOD = "good"
+    DAMAGED = "damaged"
+
+
+class OpType(StrEnum):
+    """Every kind of op a device can send. The server has one applier per type."""
+
+    RECEIPT_RECEIVE = "receipt.receive"
+    RECEIPT_CLOSE = "receipt.close"
+    PUTAWAY_CONFIRM = "putaway.confirm"
+    COUNT_RECORD = "count.record"
+    PICK_CONFIRM = "pick.confirm"
+    PICK_SHORT = "pick.short"
+    ORDER_STAGE = "order.stage"
+    TASK_CREATE = "task.create"
+    TASK_ASSIGN = "task.assign"
+    TASK_REPRIORITISE = "task.reprioritise"
+    TASK_CANCEL = "task.cancel"
+    TASK_CLAIM = "task.claim"
+    TASK_RELEASE = "task.release"
+    TASK_COMPLETE = "task.complete"
+
+
+# ---------------------------------------------------------------------------------------------
+# Op payloads: one per OpType
+# ---------------------------------------------------------------------------------------------
+
+
+class ReceiptReceivePayload(_Strict):
+    """Units of one item counted in on an open receipt (a scan, or a typed quantity).
+
+    Progress only: stock enters the ledger when the receipt is closed.
+    """
+
+    receipt_id: Id
+    po_id: Id | None = None
+    asn_id: Id | None = None
+    item_id: Id | None = None
+    """None for an unknown item (GTIN not in the item master): recorded, raised as an exception."""
+    gtin: Gtin
+    qty: PositiveQty
+    condition: Condition = Condition.GOOD
+    lot: Text | None = None
+    expiry: dt.date | None = None
+    serial: Text | None = None
+    approved_by: Id | None = None
+    """The manager who approved receiving past the over-receipt tolerance."""
+
+
+class ReceiptLineTotal(_Strict):
+    item_id: Id | None
+    gtin: Gtin
+    expected_qty: Qty
+    received_qty: Qty
+    damaged_qty: Qty
+    lot: Text | None = None
+    expiry: dt.date | None = None
+
+
+class ReceiptClosePayload(_Strict):
+    """A receipt closed: received units go to `received` (damaged ones to `damaged`) at the dock."""
+
+    receipt_id: Id
+    po_id: Id | None = None
+    asn_id: Id | None = None
+    dock_location_id: Id
+    lines: list[ReceiptLineTotal] = Field(max_length=2000)
+
+
+class PutawayConfirmPayload(_Strict):
+    """Received units moved from the dock to a scanned location; they become `available`."""
+
+    item_id: Id
+    qty: PositiveQty
+    from_location_id: Id
+    to_location_id: Id
+    suggested_location_id: Id | None = None
+    override_reason: Text | None = None
+    task_id: Id | None = None
+
+
+class CountRecordPayload(_Strict):
+    """An absolute count of one item at one location, tied to the moment it was counted."""
+
+    count_id: Id
+    task_id: Id | None = None
+    location_id: Id
+    item_id: Id
+    counted_qty: Qty
+    started_at: dt.datetime
+    counted_at: dt.datetime
+    expected_qty: Qty | None = None
+    """What the device believed was there; None for a blind count."""
+    attempt: int = Field(default=1, ge=1, le=10)
+    approved_by: Id | None = None
+
+
+class PickConfirmPayload(_Strict):
+    """Units picked from a location for an order line: `available` there becomes `picked`."""
+
+    task_id: Id
+    order_id: Id
+    line_id: Id
+    item_id: Id
+    location_id: Id
+    qty: PositiveQty
+    substitute_for_item_id: Id | None = None
+
+
+class PickShortPayload(_Strict):
+    """An order line could not be picked in full: the missing quantity and why."""
+
+    task_id: Id
+    order_id: Id
+    line_id: Id
+    item_id: Id
+    location_id: Id | None = None
+    short_qty: PositiveQty
+    reason: Text
+
+
+class StagedLine(_Strict):
+    item_id: Id
+    from_location_id: Id
+    qty: PositiveQty
+
+
+class OrderStagePayload(_Strict):
+    """Picked units put at a staging location: the order is ready for pickup or shipping."""
+
+    task_id: Id | None = None
+    order_id: Id
+    staging_location_id: Id
+    lines: list[StagedLine] = Field(max_length=2000)
+
+
+class TaskLineSpec(_Strict):
+    line_id: Id
+    item_id: Id | None = None
+    location_id: Id | None = None
+    qty: Qty = 0
+
+
+class TaskCreatePayload(_Strict):
+    task_id: Id
+    type: TaskType
+    priority: int = Field(default=3, ge=1, le=5)
+    """1 is most urgent."""
+    assignee_id: Id | None = None
+    due_at: dt.datetime | None = None
+    ref_id: Id | None = None
+    """The PO, ASN, order, location or item the task is about."""
+    title: Text = ""
+    lines: list[TaskLineSpec] = Field(default_factory=list, max_length=2000)
+
+
+class TaskAssignPayload(_Strict):
+    task_id: Id
+    assignee_id: Id | None
+
+
+class TaskReprioritisePayload(_Strict):
+    task_id: Id
+    priority: int = Field(ge=1, le=5)
+
+
+class TaskCancelPayload(_Strict):
+    task_id: Id
+    reason: Text
+
+
+class TaskClaimPayload(_Strict):
+    task_id: Id
+    lease_until: dt.datetime
+
+
+class TaskReleasePayload(_Strict):
+    task_id: Id
+
+
+class TaskCompletePayload(_Strict):
+    task_id: Id
+
+
+PAYLOADS: Final[dict[OpType, type[_Strict]]] = {
+    OpType.RECEIPT_RECEIVE: ReceiptReceivePayload,
+    OpType.RECEIPT_CLOSE: ReceiptClosePayload,
+    OpType.PUTAWAY_CONFIRM: PutawayConfirmPayload,
+    OpType.COUNT_RECORD: CountRecordPayload,
+    OpType.PICK_CONFIRM: PickConfirmPayload,
+    OpType.PICK_SHORT: PickShortPayload,
+    OpType.ORDER_STAGE: OrderStagePayload,
+    OpType.TASK_CREATE: TaskCreatePayload,
+    OpType.TASK_ASSIGN: TaskAssignPayload,
+    OpType.TASK_REPRIORITISE: TaskReprioritisePayload,
+    OpType.TASK_CANCEL: TaskCancelPayload,
+    OpType.TASK_CLAIM: TaskClaimPayload,
+    OpType.TASK_RELEASE: TaskReleasePayload,
+    OpType.TASK_COMPLETE: TaskCompletePayload,
+}
+
+
+def upgrade_payload(op_type: OpType, schema_version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Bring a payload written under an older schema_version up to SCHEMA_VERSION.
+
+    Version 1 is the first; each later version adds one step here and keeps the older ones, so an
+    op queued on a device before an upgrade still drains after it.
+    """
+    if schema_version < 1 or schema_version > SCHEMA_VERSION:
+        raise ValueError(f"schema_version {schema_version} is not known to this build")
+    return payload
+
+
+def parse_payload(op_type: OpType, schema_version: int, payload: dict[str, Any]) -> _Strict:
+    """Validate a payload for its op type, upgrading it first. Raises pydantic.ValidationError."""
+    return PAYLOADS[op_type].model_validate(upgrade_payload(op_type, schema_version, payload))
+
+
+# ---------------------------------------------------------------------------------------------
+# Envelope, push
+# ---------------------------------------------------------------------------------------------
+
+
+class Op(_Strict):
+    """One action taken on a device, as it travels to the central service."""
+
+    op_id: UUID
+    """UUIDv7, also the Idempotency-Key."""
+    store_id: Id
+    device_id: Id
+    seq: int = Field(ge=1)
+    """Per device, gap-free, increasing from 1."""
+    type: OpType
+    schema_version: int = Field(ge=1)
+    user_id: Id
+    session_id: Id
+    occurred_at: dt.datetime
+    """The device clock at the action, timezone-aware."""
+    clock_offset_ms: int = 0
+    """The device's last known (server − device) clock offset, to correct occurred_at."""
+    payload: dict[str, Any]
+
+
+class OpStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    """Refused for good: park it and show the reason. Never retried as is."""
+    OUT_OF_ORDER = "out_of_order"
+    """A seq gap before it: resend from `expected_seq`. Retried, not parked."""
+
+
+class OpResult(_Strict):
+    op_id: UUID
+    seq: int
+    status: OpStatus
+    reason: Text | None = None
+    """Words a person can act on, for rejected and out_of_order."""
+    expected_seq: int | None = None
+    result: dict[str, Any] = Field(default_factory=dict)
+    """What the op produced (exception ids, adjustment posted, ...). Same on a duplicate."""
+    server_time: dt.datetime | None = None
+
+
+class PushRequest(_Strict):
+    ops: list[Op] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class PushResponse(_Strict):
+    results: list[OpResult]
+    server_time: dt.datetime
+
+
+# ---------------------------------------------------------------------------------------------
+# Records sent down the change feed
+# ---------------------------------------------------------------------------------------------
+
+
+class ItemRecord(_Strict):
+    item_id: Id
+    sku: Id
+    gtins: list[Gtin] = Field(min_length=1, max_length=20)
+    description: Text
+    unit: Annotated[str, StringConstraints(max_length=16)] = "each"
+    pack_sizes: dict[Gtin, PositiveQty] = Field(default_factory=dict)
+    """Units per scan for case-pack GTINs; a GTIN not listed here is one unit."""
+    home_location_id: Id | None = None
+
+
+class LocationRecord(_Strict):
+    location_id: Id
+    code: Id
+    zone: Id
+    kind: LocationKind
+    aisle: int | None = None
+    bay: int | None = None
+    level: int | None = None
+    pick_sequence: int = 0
+    capacity: Qty = 0
+    """Units the location holds; 0 means unlimited (docks, staging)."""
+
+
+class ExpectedLine(_Strict):
+    line_id: Id
+    item_id: Id | None
+    gtin: Gtin
+    qty: PositiveQty
+
+
+class PurchaseOrderRecord(_Strict):
+    po_id: Id
+    number: Id
+    supplier: Text
+    expected_at: dt.datetime | None = None
+    status: Literal["open", "closed", "cancelled"] = "open"
+    lines: list[ExpectedLine] = Field(max_length=2000)
+
+
+class AsnRecord(_Strict):
+    asn_id: Id
+    po_id: Id | None
+    number: Id
+    sscc: Annotated[str, StringConstraints(pattern=r"^[0-9]{18}$")] | None = None
+    expected_at: dt.datetime | None = None
+    status: Literal["open", "closed", "cancelled"] = "open"
+    lines: list[ExpectedLine] = Field(max_length=2000)
+
+
+class OrderLine(_Strict):
+    line_id: Id
+    item_id: Id
+    qty: PositiveQty
+
+
+class CustomerOrderRecord(_Strict):
+    order_id: Id
+    number: Id
+    kind: OrderKind
+    allow_substitution: bool = False
+    customer_name: Text = ""
+    customer_phone: Annotated[str, StringConstraints(max_length=32)] = ""
+    status: Literal["open", "picking", "staged", "collected", "cancelled"] = "open"
+    due_at: dt.datetime | None = None
+    lines: list[OrderLine] = Field(max_length=500)
+
+
+class TaskLineRecord(_Strict):
+    line_id: Id
+    item_id: Id | None = None
+    location_id: Id | None = None
+    qty: Qty = 0
+    done_qty: Qty = 0
+
+
+class TaskRecord(_Strict):
+    task_id: Id
+    type: TaskType
+    status: TaskStatus
+    priority: int = Field(ge=1, le=5)
+    assignee_id: Id | None = None
+    due_at: dt.datetime | None = None
+    ref_id: Id | None = None
+    title: Text = ""
+    lease_holder_device_id: Id | None = None
+    lease_holder_user_id: Id | None = None
+    lease_until: dt.datetime | None = None
+    created_at: dt.datetime
+    lines: list[TaskLineRecord] = Field(default_factory=list)
+
+
+class BalanceRecord(_Strict):
+    item_id: Id
+    location_id: Id
+    status: StockStatus
+    qty: int
+
+
+class UserRecord(_Strict):
+    user_id: Id
+    name: Text
+    role: Role
+    badge: Id | None = None
+
+
+class ExceptionRecord(_Strict):
+    exception_id: Id
+    kind: Id
+    """over_receipt, unknown_item, receipt_discrepancy, double_pick, pick_short, location_full,
+    count_moving_stock, count_variance, task_worked_twice, ..."""
+    status: Literal["open", "resolved"]
+    summary: Text
+    details: dict[str, Any] = Field(default_factory=dict)
+    op_id: UUID | None = None
+    device_id: Id | None = None
+    user_id: Id | None = None
+    created_at: dt.datetime
+    resolved_by: Id | None = None
+    resolution_note: Text | None = None
+
+
+class ChangeKind(StrEnum):
+    ITEM = "item"
+    LOCATION = "location"
+    PURCHASE_ORDER = "purchase_order"
+    ASN = "asn"
+    ORDER = "order"
+    TASK = "task"
+    BALANCE = "balance"
+    USER = "user"
+    OP_RESULT = "op_result"
+    EXCEPTION = "exception"
+
+
+RECORDS: Final[dict[ChangeKind, type[_Strict]]] = {
+    ChangeKind.ITEM: ItemRecord,
+    ChangeKind.LOCATION: LocationRecord,
+    ChangeKind.PURCHASE_ORDER: PurchaseOrderRecord,
+    ChangeKind.ASN: AsnRecord,
+    ChangeKind.ORDER: CustomerOrderRecord,
+    ChangeKind.TASK: TaskRecord,
+    ChangeKind.BALANCE: BalanceRecord,
+    ChangeKind.USER: UserRecord,
+    ChangeKind.OP_RESULT: OpResult,
+    ChangeKind.EXCEPTION: ExceptionRecord,
+}
+
+
+class Change(_Strict):
+    kind: ChangeKind
+    key: str
+    """The record's id; for a balance `item_id|location_id|status`."""
+    data: dict[str, Any] | None
+    """The record as its *Record model dumps it (JSON mode); None when deleted."""
+
+
+class ChangesPage(_Strict):
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+    server_time: dt.datetime
+
+
+class MasterData(_Strict):
+    """A store's master data and open documents, as the seed, the importers and the loader pass it."""
+
+    store_id: Id
+    items: list[ItemRecord] = Field(default_factory=list)
+    locations: list[LocationRecord] = Field(default_factory=list)
+    purchase_orders: list[PurchaseOrderRecord] = Field(default_factory=list)
+    asns: list[AsnRecord] = Field(default_factory=list)
+    orders: list[CustomerOrderRecord] = Field(default_factory=list)
+    tasks: list[TaskRecord] = Field(default_factory=list)
+    users: list[UserRecord] = Field(default_factory=list)
+    opening_balances: list[BalanceRecord] = Field(default_factory=list)
