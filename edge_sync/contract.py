@@ -365,8 +365,18 @@ class OpResult(_Strict):
     server_time: dt.datetime | None = None
 
 
+class DeviceStatusReport(_Strict):
+    """What a device says of its own queue with each push, for the manager's device board."""
+
+    pending: Qty = 0
+    parked: Qty = 0
+    oldest_pending_at: dt.datetime | None = None
+    app_version: Annotated[str, StringConstraints(max_length=32)] = ""
+
+
 class PushRequest(_Strict):
     ops: list[Op] = Field(min_length=1, max_length=MAX_BATCH)
+    device_status: DeviceStatusReport | None = None
 
 
 class PushResponse(_Strict):
