@@ -1,0 +1,68 @@
+"""Opening the device's SQLite file the one way Backroom does it.
+
+- WAL journal, `synchronous=FULL`: an acknowledged commit survives a crash and a power loss.
+- A busy timeout, so the sync thread and the UI thread wait for each other instead of failing.
+- Every write transaction starts with `BEGIN IMMEDIATE`: the write lock is taken at the start,
+  so two writers never both read a seq and then collide at commit (SQLite's default deferred
+  BEGIN would upgrade the lock late and fail with SQLITE_BUSY mid-transaction).
+
+pysqlite's own transaction handling is turned off (isolation_level=None) and SQLAlchemy's
+`begin` event emits the BEGIN, the recipe from SQLAlchemy's SQLite dialect documentation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+from edge_sync import migrations
+
+BUSY_TIMEOUT_MS = 5_000
+
+PRAGMAS: tuple[str, ...] = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def apply_pragmas(dbapi_conn: sqlite3.Connection) -> None:
+    """Set the pragmas Backroom relies on; shared with the raw-sqlite3 reference in the benches."""
+    cursor = dbapi_conn.cursor()
+    for pragma in PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def create_device_engine(path: str | Path) -> Engine:
+    """An engine on the device database file at `path`, with Backroom's pragmas and BEGIN IMMEDIATE."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=4,
+        max_overflow=4,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        apply_pragmas(dbapi_conn)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_device_database(path: str | Path) -> Engine:
+    """Open (creating if needed) the device database and migrate it to head."""
+    engine = create_device_engine(path)
+    migrations.migrate(engine)
+    return engine

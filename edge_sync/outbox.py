@@ -1,0 +1,127 @@
+"""The outbox: ops appended in the same transaction as the state they describe.
+
+`append` allocates the next `seq` from `sync_state.next_seq` inside the caller's write
+transaction (BEGIN IMMEDIATE), so seqs are gap-free: a rolled-back transaction rolls its seq back
+too. `op_id` is a UUIDv7, time-ordered, and doubles as the Idempotency-Key on the wire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select, update
+from uuid6 import uuid7
+
+from edge_sync import contract
+from edge_sync.tables import OutboxOp, SyncState
+
+_outbox = OutboxOp.__table__  # type: ignore[attr-defined]
+_state = SyncState.__table__  # type: ignore[attr-defined]
+
+PENDING = "pending"
+
+
+class DeviceNotRegistered(RuntimeError):
+    """The local store has no sync_state row: the device was never set up for a store."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendedOp:
+    """What `append` wrote: enough to tell the associate "saved" and to find the op later."""
+
+    seq: int
+    op_id: UUID
+
+
+def register_device(conn: Connection, *, store_id: str, device_id: str) -> None:
+    """Write the one sync_state row; a device belongs to one store for its lifetime."""
+    existing = conn.execute(select(_state.c.store_id, _state.c.device_id)).first()
+    if existing is None:
+        conn.execute(insert(_state).values(id=1, store_id=store_id, device_id=device_id, next_seq=1, cursor=""))
+    elif (existing.store_id, existing.device_id) != (store_id, device_id):
+        raise ValueError(
+            f"this database belongs to device {existing.device_id} of store {existing.store_id}"
+        )
+
+
+def append(
+    conn: Connection,
+    *,
+    op_type: contract.OpType,
+    payload: BaseModel,
+    user_id: str,
+    session_id: str,
+    occurred_at: dt.datetime,
+    command_id: str | None = None,
+) -> AppendedOp:
+    """Append one op in the caller's transaction and return its seq and op_id."""
+    row = conn.execute(
+        update(_state)
+        .where(_state.c.id == 1)
+        .values(next_seq=_state.c.next_seq + 1)
+        .returning(_state.c.next_seq, _state.c.clock_offset_ms)
+    ).first()
+    if row is None:
+        raise DeviceNotRegistered("register the device for a store before recording work")
+    seq = int(row.next_seq) - 1
+    op_id = uuid7()
+    conn.execute(
+        insert(_outbox).values(
+            seq=seq,
+            op_id=str(op_id),
+            type=op_type.value,
+            schema_version=contract.SCHEMA_VERSION,
+            user_id=user_id,
+            session_id=session_id,
+            occurred_at=occurred_at,
+            clock_offset_ms=row.clock_offset_ms,
+            payload=payload.model_dump(mode="json"),
+            state=PENDING,
+            attempts=0,
+            command_id=command_id,
+        )
+    )
+    return AppendedOp(seq=seq, op_id=op_id)
+
+
+def pending_ops(conn: Connection, *, limit: int = contract.MAX_BATCH, after_seq: int = 0) -> list[contract.Op]:
+    """The next pending ops in seq order, as they go on the wire (payloads upgraded and validated)."""
+    state = conn.execute(select(_state.c.store_id, _state.c.device_id)).first()
+    if state is None:
+        raise DeviceNotRegistered("register the device for a store before syncing")
+    rows = conn.execute(
+        select(_outbox)
+        .where(_outbox.c.state == PENDING, _outbox.c.seq > after_seq)
+        .order_by(_outbox.c.seq)
+        .limit(limit)
+    ).all()
+    return [to_wire(r._mapping, store_id=state.store_id, device_id=state.device_id) for r in rows]
+
+
+def to_wire(row: Any, *, store_id: str, device_id: str) -> contract.Op:
+    """Turn an outbox row into a contract.Op, upgrading a payload queued under an older schema."""
+    op_type = contract.OpType(row["type"])
+    payload = contract.parse_payload(op_type, int(row["schema_version"]), dict(row["payload"]))
+    return contract.Op(
+        op_id=UUID(row["op_id"]),
+        store_id=store_id,
+        device_id=device_id,
+        seq=int(row["seq"]),
+        type=op_type,
+        schema_version=contract.SCHEMA_VERSION,
+        user_id=row["user_id"],
+        session_id=row["session_id"],
+        occurred_at=row["occurred_at"],
+        clock_offset_ms=int(row["clock_offset_ms"]),
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def count_by_state(conn: Connection) -> dict[str, int]:
+    """How many ops are in each state."""
+    rows = conn.execute(select(_outbox.c.state, func.count()).group_by(_outbox.c.state))
+    return {state: int(n) for state, n in rows}

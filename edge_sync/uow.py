@@ -1,0 +1,110 @@
+"""The unit of work: one SQLite write transaction for a command's state change and its ops.
+
+    with uow_factory() as uow:
+        ... read and write through repositories built on uow.conn ...
+        uow.append_op(...)
+        uow.commit()
+
+Leaving the block without `commit()` rolls everything back, the op included: the associate is told
+"saved" only after `commit()` returned, and then the op is durable (WAL, synchronous=FULL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, insert, select
+
+from edge_sync import contract, outbox
+from edge_sync.tables import ProcessedCommand
+
+_commands = ProcessedCommand.__table__  # type: ignore[attr-defined]
+
+
+class UnitOfWork:
+    """A write transaction (BEGIN IMMEDIATE) on the device database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._committed = False
+
+    @property
+    def conn(self) -> Connection:
+        """The connection of this unit of work, for repositories."""
+        if self._conn is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._conn
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self._engine.connect()
+        self._conn.begin()
+        self._committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if not self._committed:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        """Commit the transaction; after this returns the work is durable."""
+        self.conn.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        """Drop everything this unit of work wrote."""
+        self.conn.rollback()
+
+    def append_op(
+        self,
+        op_type: contract.OpType,
+        payload: BaseModel,
+        *,
+        user_id: str,
+        session_id: str,
+        occurred_at: dt.datetime,
+        command_id: str | None = None,
+    ) -> outbox.AppendedOp:
+        """Queue an op in this transaction."""
+        return outbox.append(
+            self.conn,
+            op_type=op_type,
+            payload=payload,
+            user_id=user_id,
+            session_id=session_id,
+            occurred_at=occurred_at,
+            command_id=command_id,
+        )
+
+    def handled_command(self, command_id: str) -> dict[str, Any] | None:
+        """The stored result of a command id already handled, or None."""
+        row = self.conn.execute(select(_commands.c.result).where(_commands.c.command_id == command_id)).first()
+        if row is None:
+            return None
+        return dict(row.result or {})
+
+    def record_command(self, command_id: str, name: str, result: dict[str, Any], at: dt.datetime) -> None:
+        """Remember that a command id was handled, with its result, in this transaction."""
+        self.conn.execute(insert(_commands).values(command_id=command_id, name=name, result=result, at=at))
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def uow_factory(engine: Engine) -> UnitOfWorkFactory:
+    """A factory of units of work on `engine`, as the bootstrap wires it."""
+    return lambda: UnitOfWork(engine)
