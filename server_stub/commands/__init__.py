@@ -1,0 +1,1 @@
+"""Subcommands of `backroom` that belong to the central service (server, seed, import)."""

@@ -1,0 +1,154 @@
+"""Engines, migrations and transactions for SQLite and PostgreSQL, behind one small API.
+
+SQLite: WAL, `synchronous=NORMAL` (on the server a power cut may lose the last committed
+transactions but never corrupts the file; devices resend anything not acknowledged, and ops are
+idempotent, so that loss is recovered by the next push), a busy timeout, and write transactions
+opened with `BEGIN IMMEDIATE` so two writers queue up front instead of failing at commit.
+PostgreSQL: a plain pool; writers serialize per store by locking the store's counter row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "backroom_write"
+
+
+def create_engine_for(url: str | sa.URL, **kwargs: Any) -> Engine:
+    """An engine for `url` with the pragmas and transaction begin behaviour the service relies on."""
+    u = sa.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {})
+        kwargs["connect_args"].setdefault("check_same_thread", False)
+        kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        kwargs.setdefault("pool_size", 8)
+        kwargs.setdefault("max_overflow", 16)
+        engine = sa.create_engine(u, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(u, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module: we emit BEGIN ourselves.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
+    """True when the connection or engine talks to SQLite."""
+    return conn_or_engine.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a write transaction (`BEGIN IMMEDIATE` on SQLite), committed on exit."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextlib.contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a read-only transaction (one consistent snapshot)."""
+    with engine.connect() as conn:
+        with conn.begin():
+            yield conn
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+    *,
+    update: Sequence[str] | None = None,
+    increment: Sequence[str] = (),
+) -> None:
+    """Insert rows, or on a key conflict overwrite `update` columns and add to `increment` columns."""
+    if not rows:
+        return
+    insert: Any
+    if is_sqlite(conn):
+        insert = sqlite.insert(table)
+    else:
+        insert = postgresql.insert(table)
+    columns = list(rows[0].keys())
+    to_set: dict[str, Any] = {}
+    for name in update if update is not None else [c for c in columns if c not in key]:
+        if name not in increment:
+            to_set[name] = insert.excluded[name]
+    for name in increment:
+        to_set[name] = table.c[name] + insert.excluded[name]
+    if to_set:
+        stmt = insert.on_conflict_do_update(index_elements=list(key), set_=to_set)
+    else:
+        stmt = insert.on_conflict_do_nothing(index_elements=list(key))
+    conn.execute(stmt, list(rows))
+
+
+def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
+    """Insert rows, silently skipping those whose key already exists."""
+    upsert(conn, table, rows, key, update=[])
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An alembic Config pointing at this package's migrations (no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine_or_url: Engine | str) -> None:
+    """Bring the database schema to the newest migration (`alembic upgrade head`)."""
+    if isinstance(engine_or_url, str):
+        engine = create_engine_for(engine_or_url)
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()
+        return
+    cfg = alembic_config()
+    with engine_or_url.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        if conn.in_transaction():
+            conn.commit()

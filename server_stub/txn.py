@@ -1,0 +1,253 @@
+"""A store's write transaction: counters, buffered appends, ledger postings and feed rows.
+
+Every write to a store goes through one `StoreTx`: the ingest of a batch of ops, a task or
+exception endpoint, an approval, the master data loader. It
+
+- opens a write transaction and locks the store's counter row first, so sequence numbers
+  (changes, ERP events, ledger entries, exceptions) are handed out in commit order;
+- buffers the append-only rows (ledger, changes, ERP events, ops, exceptions) and writes them with
+  one executemany per table at `flush()`, which is what makes a batch of 100 ops cheap;
+- keeps the derived `balances` table in step with the ledger in the same transaction, and emits
+  one `balance` change per touched key at the end;
+- can take a `mark()` and `rollback_to(mark)` to drop what one op buffered when it is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from edge_sync.contract import BalanceRecord, ChangeKind, StockStatus
+from server_stub import tables as t
+from server_stub.db import insert_ignore, is_sqlite, upsert, write_transaction
+
+BalanceKey = tuple[str, str, str]
+"""(item_id, location_id, status)"""
+
+_COUNTERS = ("change_seq", "erp_seq", "ledger_seq", "exception_seq", "approval_seq")
+_OCCUPYING = tuple(s.value for s in StockStatus if s is not StockStatus.IN_TRANSIT)
+
+
+def utcnow() -> dt.datetime:
+    """The server clock, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def balance_key_str(key: BalanceKey) -> str:
+    """The change-feed key of a balance: `item_id|location_id|status`."""
+    return "|".join(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Where the buffers stood before one op, to drop its work if it is refused."""
+
+    generation: int
+    lengths: tuple[int, ...]
+    counters: tuple[int, ...]
+
+
+class StoreTx:
+    """The write transaction of one store; see the module docstring."""
+
+    def __init__(self, conn: Connection, store_id: str, now: dt.datetime | None = None) -> None:
+        self.conn = conn
+        self.store_id = store_id
+        self.now = now or utcnow()
+        self._counters: dict[str, int] = {}
+        self._tables: list[sa.Table] = [t.ops, t.ledger, t.exceptions, t.erp_events, t.changes]
+        self._rows: dict[sa.Table, list[dict[str, Any]]] = {tb: [] for tb in self._tables}
+        self._postings: list[tuple[BalanceKey, int]] = []
+        self._loc_pending: dict[str, int] = {}
+        self._loc_db: dict[str, int] = {}
+        self._touched: set[BalanceKey] = set()
+        self._generation = 0
+        self.caches: dict[str, dict[str, Any]] = {}
+        """Per-transaction lookups (items, locations, users), filled by the readers in lookups.py."""
+
+    # -- opening and closing ---------------------------------------------------------------------
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, engine: Engine, store_id: str, now: dt.datetime | None = None) -> Iterator[StoreTx]:
+        """A locked write transaction for `store_id`, flushed and committed when the block ends."""
+        with write_transaction(engine) as conn:
+            tx = cls(conn, store_id, now)
+            tx.lock_store()
+            yield tx
+            tx.finish()
+
+    def lock_store(self) -> None:
+        """Create the store row if new, lock it (PostgreSQL) and read its counters."""
+        insert_ignore(self.conn, t.stores, [{"store_id": self.store_id, "created_at": self.now}], ["store_id"])
+        query = sa.select(*(t.stores.c[name] for name in _COUNTERS)).where(t.stores.c.store_id == self.store_id)
+        if not is_sqlite(self.conn):
+            query = query.with_for_update()
+        row = self.conn.execute(query).one()
+        self._counters = dict(zip(_COUNTERS, row, strict=True))
+
+    def next(self, counter: str) -> int:
+        """The next number of one of the store's counters."""
+        value = self._counters[counter] + 1
+        self._counters[counter] = value
+        return value
+
+    def counter(self, counter: str) -> int:
+        """The last number handed out by one of the store's counters."""
+        return self._counters[counter]
+
+    def finish(self) -> None:
+        """Flush everything, emit balance changes, store the counters."""
+        self.flush()
+        if self._touched:
+            for key, qty in self.current_balances(self._touched).items():
+                record = BalanceRecord(item_id=key[0], location_id=key[1], status=StockStatus(key[2]), qty=qty)
+                self.change(ChangeKind.BALANCE, balance_key_str(key), record.model_dump(mode="json"))
+            self._touched.clear()
+            self.flush()
+        self.conn.execute(
+            t.stores.update().where(t.stores.c.store_id == self.store_id).values(**self._counters)
+        )
+
+    # -- buffered writes -------------------------------------------------------------------------
+
+    def append(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Buffer one row of an append-only table (ops, ledger, exceptions, erp_events, changes)."""
+        row["store_id"] = self.store_id
+        self._rows[table].append(row)
+
+    def change(self, kind: ChangeKind, key: str, data: dict[str, Any] | None) -> None:
+        """Record a change for the store's change feed."""
+        self.append(
+            t.changes,
+            {"change_seq": self.next("change_seq"), "kind": kind.value, "key": key, "data": data, "recorded_at": self.now},
+        )
+
+    def erp(self, event_type: str, data: dict[str, Any], *, occurred_at: dt.datetime, op_id: uuid.UUID | None) -> None:
+        """Record a canonical event for the ERP feed."""
+        self.append(
+            t.erp_events,
+            {
+                "event_seq": self.next("erp_seq"),
+                "type": event_type,
+                "occurred_at": occurred_at,
+                "recorded_at": self.now,
+                "op_id": op_id,
+                "data": data,
+            },
+        )
+
+    def post(
+        self,
+        item_id: str,
+        location_id: str,
+        status: str,
+        delta: int,
+        *,
+        effective_at: dt.datetime,
+        reason: str,
+        op_id: uuid.UUID | None = None,
+    ) -> None:
+        """Post one signed delta to the ledger (and, at flush, to the current balance)."""
+        if delta == 0:
+            return
+        self.append(
+            t.ledger,
+            {
+                "entry_seq": self.next("ledger_seq"),
+                "item_id": item_id,
+                "location_id": location_id,
+                "status": status,
+                "delta": delta,
+                "effective_at": effective_at,
+                "recorded_at": self.now,
+                "reason": reason,
+                "op_id": op_id,
+            },
+        )
+        self._postings.append(((item_id, location_id, status), delta))
+        if status in _OCCUPYING:
+            self._loc_pending[location_id] = self._loc_pending.get(location_id, 0) + delta
+
+    def flush(self) -> None:
+        """Write every buffered row and apply pending balance deltas."""
+        self._generation += 1
+        for table in self._tables:
+            rows = self._rows[table]
+            if rows:
+                self.conn.execute(table.insert(), rows)
+                rows.clear()
+        if self._postings:
+            totals: dict[BalanceKey, int] = {}
+            for key, delta in self._postings:
+                totals[key] = totals.get(key, 0) + delta
+            upsert(
+                self.conn,
+                t.balances,
+                [
+                    {"store_id": self.store_id, "item_id": k[0], "location_id": k[1], "status": k[2], "qty": q}
+                    for k, q in totals.items()
+                ],
+                ["store_id", "item_id", "location_id", "status"],
+                increment=["qty"],
+            )
+            self._touched.update(totals)
+            self._postings.clear()
+            self._loc_pending.clear()
+            self._loc_db.clear()
+
+    # -- one op's work, undone ----------------------------------------------------------------------
+
+    def mark(self) -> Mark:
+        """Remember the buffers' state before an op."""
+        lengths = tuple(len(self._rows[tb]) for tb in self._tables) + (len(self._postings),)
+        return Mark(self._generation, lengths, tuple(self._counters[c] for c in _COUNTERS))
+
+    def rollback_to(self, mark: Mark) -> None:
+        """Drop what was buffered since `mark`. Only valid if nothing was flushed in between."""
+        if mark.generation != self._generation:
+            raise RuntimeError("buffers were flushed since the mark; use a savepoint for this op")
+        for table, n in zip(self._tables, mark.lengths, strict=False):
+            del self._rows[table][n:]
+        del self._postings[mark.lengths[-1] :]
+        self._counters = dict(zip(_COUNTERS, mark.counters, strict=True))
+        self._loc_pending.clear()
+        for (_, loc, status), delta in self._postings:
+            if status in _OCCUPYING:
+                self._loc_pending[loc] = self._loc_pending.get(loc, 0) + delta
+
+    # -- reads that see this transaction's own buffered work -----------------------------------------
+
+    def location_occupancy(self, location_id: str) -> int:
+        """Units physically at a location now (every status but in_transit), buffered work included."""
+        if location_id not in self._loc_db:
+            bal = t.balances
+            query = sa.select(sa.func.coalesce(sa.func.sum(bal.c.qty), 0)).where(
+                bal.c.store_id == self.store_id,
+                bal.c.location_id == location_id,
+                bal.c.status.in_(_OCCUPYING),
+            )
+            self._loc_db[location_id] = int(self.conn.execute(query).scalar_one())
+        return self._loc_db[location_id] + self._loc_pending.get(location_id, 0)
+
+    def current_balances(self, keys: set[BalanceKey]) -> dict[BalanceKey, int]:
+        """Flushed current balances of the given keys (0 where none)."""
+        bal = t.balances
+        item_ids = sorted({k[0] for k in keys})
+        found: dict[BalanceKey, int] = {}
+        for start in range(0, len(item_ids), 500):
+            query = sa.select(bal.c.item_id, bal.c.location_id, bal.c.status, bal.c.qty).where(
+                bal.c.store_id == self.store_id, bal.c.item_id.in_(item_ids[start : start + 500])
+            )
+            for item_id, location_id, status, qty in self.conn.execute(query):
+                key = (item_id, location_id, status)
+                if key in keys:
+                    found[key] = int(qty)
+        return {key: found.get(key, 0) for key in sorted(keys)}
