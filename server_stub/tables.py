@@ -216,6 +216,7 @@ devices = sa.Table(
     sa.Column("first_seen_at", UTCDateTime(), nullable=False),
     sa.Column("last_seen_at", UTCDateTime(), nullable=False),
     sa.Column("last_op_at", UTCDateTime(), nullable=True),
+    sa.Column("lag_ms", sa.BigInteger, nullable=True),
     _id("last_user_id", nullable=True),
     sa.Column("pending", sa.Integer, nullable=False, server_default="0"),
     sa.Column("parked", sa.Integer, nullable=False, server_default="0"),

@@ -212,13 +212,16 @@ class StoreTx:
 
     def rollback_to(self, mark: Mark) -> None:
         """Drop what was buffered since `mark`. Only valid if nothing was flushed in between."""
-        if mark.generation != self._generation:
-            raise RuntimeError("buffers were flushed since the mark; use a savepoint for this op")
+        if mark.generation != self._generation and any(mark.lengths):
+            # Rows buffered before the mark were flushed since: only a savepoint taken after a
+            # flush (empty buffers at the mark) can undo what follows.
+            raise RuntimeError("buffers were flushed since the mark; flush, then take a savepoint and a mark")
         for table, n in zip(self._tables, mark.lengths, strict=False):
             del self._rows[table][n:]
         del self._postings[mark.lengths[-1] :]
         self._counters = dict(zip(_COUNTERS, mark.counters, strict=True))
         self._loc_pending.clear()
+        self._loc_db.clear()
         for (_, loc, status), delta in self._postings:
             if status in _OCCUPYING:
                 self._loc_pending[loc] = self._loc_pending.get(loc, 0) + delta

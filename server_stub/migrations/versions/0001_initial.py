@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_op_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lag_ms', sa.BigInteger(), nullable=True),
     sa.Column('last_user_id', sa.String(length=64), nullable=True),
     sa.Column('pending', sa.Integer(), server_default='0', nullable=False),
     sa.Column('parked', sa.Integer(), server_default='0', nullable=False),

@@ -1,0 +1,137 @@
+"""Task endpoints: managers create, assign, reprioritise, cancel; associates claim, release, complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge_sync.contract import Id, TaskCreatePayload, TaskRecord, TaskStatus, TaskType, Text
+from server_stub import tasks
+from server_stub.api.deps import DeviceHeader, ServicesDep, StoreId, UserHeader
+from server_stub.auth import actor_for
+from server_stub.db import read_transaction
+from server_stub.errors import InvalidRequest
+from server_stub.txn import StoreTx
+
+router = APIRouter(prefix="/v1/stores/{store_id}/tasks", tags=["tasks"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskPatch(_Body):
+    """Fields to change; send `assignee_id: null` to put the task back in the pool."""
+
+    assignee_id: Id | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+
+
+class CancelBody(_Body):
+    reason: Text = ""
+    user_id: Id | None = None
+
+
+class WhoBody(_Body):
+    """Who acts; the X-User-Id / X-Device-Id headers are used when these are absent."""
+
+    user_id: Id | None = None
+    device_id: Id | None = None
+
+
+class ClaimBody(WhoBody):
+    lease_seconds: int | None = Field(default=None, ge=10, le=24 * 3600)
+
+
+@router.get("", response_model=list[TaskRecord])
+def list_tasks(
+    store_id: StoreId,
+    services: ServicesDep,
+    status: TaskStatus | None = None,
+    assignee_id: Annotated[Id | None, Query()] = None,
+    type: TaskType | None = None,  # noqa: A002 - the query parameter's public name
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[TaskRecord]:
+    """The store's tasks, most urgent first."""
+    with read_transaction(services.engine) as conn:
+        return tasks.list_tasks(
+            conn, store_id, status=status.value if status else None, assignee_id=assignee_id,
+            task_type=type.value if type else None, limit=limit,
+        )
+
+
+@router.get("/{task_id}", response_model=TaskRecord)
+def get_task(store_id: StoreId, task_id: Id, services: ServicesDep) -> TaskRecord:
+    """One task."""
+    with read_transaction(services.engine) as conn:
+        return tasks.get_task(conn, store_id, task_id)
+
+
+@router.post("", response_model=TaskRecord, status_code=201)
+def create_task(store_id: StoreId, body: TaskCreatePayload, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+    """Create a task (manager)."""
+    with StoreTx.open(services.engine, store_id) as tx:
+        return tasks.create_task(tx, body, actor_for(tx, services.settings, x_user_id, None))
+
+
+@router.patch("/{task_id}", response_model=TaskRecord)
+def patch_task(store_id: StoreId, task_id: Id, body: TaskPatch, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+    """Assign and/or reprioritise a task (manager)."""
+    if not body.model_fields_set:
+        raise InvalidRequest("nothing to change: send assignee_id and/or priority")
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, x_user_id, None)
+        record = tasks.get_task(tx.conn, store_id, task_id)
+        if "assignee_id" in body.model_fields_set:
+            record = tasks.assign_task(tx, task_id, body.assignee_id, actor)
+        if body.priority is not None:
+            record = tasks.reprioritise_task(tx, task_id, body.priority, actor)
+        return record
+
+
+@router.post("/{task_id}/cancel", response_model=TaskRecord)
+def cancel_task(store_id: StoreId, task_id: Id, body: CancelBody, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+    """Cancel a task (manager)."""
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
+        return tasks.cancel_task(tx, task_id, body.reason, actor)
+
+
+@router.post("/{task_id}/claim", response_model=TaskRecord, responses={409: {"description": "held by another device"}})
+def claim_task(
+    store_id: StoreId, task_id: Id, body: ClaimBody, services: ServicesDep,
+    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+) -> TaskRecord:
+    """Claim a task with a lease; 409 names the holder and until when."""
+    seconds = min(body.lease_seconds or services.settings.default_lease_seconds, services.settings.max_lease_seconds)
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
+        if actor.device_id is None:
+            raise InvalidRequest("a claim needs a device: send device_id or X-Device-Id")
+        return tasks.claim_task(tx, task_id, actor, tx.now + dt.timedelta(seconds=seconds))
+
+
+@router.post("/{task_id}/release", response_model=TaskRecord)
+def release_task(
+    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep,
+    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+) -> TaskRecord:
+    """Give a claimed task back."""
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
+        return tasks.release_task(tx, task_id, actor)
+
+
+@router.post("/{task_id}/complete", response_model=TaskRecord)
+def complete_task(
+    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep,
+    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+) -> TaskRecord:
+    """Mark a task done; a clash with another device's lease becomes an exception."""
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
+        record, _ = tasks.complete_task(tx, task_id, actor)
+        return record

@@ -1,0 +1,70 @@
+"""The composition root: `create_app(database_url)` builds the engine, migrates, wires services."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+
+from server_stub.api import feeds, health, ops, store, tasks
+from server_stub.api.deps import Services
+from server_stub.db import create_engine_for, migrate
+from server_stub.errors import ServiceError
+from server_stub.ingest import Ingestor
+from server_stub.metrics import Metrics
+from server_stub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(database_url: str, *, settings: Settings | None = None, run_migrations: bool = True) -> FastAPI:
+    """The central inventory service as an ASGI app on `database_url` (SQLite or PostgreSQL)."""
+    settings = settings or Settings()
+    engine = create_engine_for(database_url)
+    if run_migrations:
+        migrate(engine)
+    services = Services(engine=engine, settings=settings, ingestor=Ingestor(engine, settings), metrics=Metrics(engine))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Backroom central inventory service",
+        version="1",
+        description="Idempotent op ingest, stock ledger, tasks with leases, change feed and ERP feed, per store.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.to_json()})
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database error: %s", exc.__class__.__name__, exc_info=exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": {"code": "database_unavailable", "message": "the database did not answer; retry"}},
+            headers={"Retry-After": "1"},
+        )
+
+    for module in (ops, feeds, tasks, store, health):
+        app.include_router(module.router)
+    return app
+
+
+DATABASE_URL_ENV = "BACKROOM_DATABASE_URL"
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's factory mode (several workers): URL from BACKROOM_DATABASE_URL, already migrated."""
+    import os
+
+    return create_app(os.environ[DATABASE_URL_ENV], run_migrations=False)

@@ -1,0 +1,52 @@
+"""`backroom server`: migrate the database, then serve the central inventory service with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+DEFAULT_DATABASE = Path("var") / "server.db"
+
+
+def default_database_url() -> str:
+    """An embedded SQLite file under ./var, made absolute so workers agree on it."""
+    return f"sqlite:///{(Path.cwd() / DEFAULT_DATABASE).resolve()}"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the server's arguments."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8700, help="port to listen on (default 8700)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BACKROOM_DATABASE_URL"),
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db (default: sqlite file var/server.db)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Migrate, then serve until interrupted."""
+    import uvicorn
+
+    from server_stub.app import DATABASE_URL_ENV, create_app
+    from server_stub.db import migrate
+
+    url = args.database_url or default_database_url()
+    try:
+        migrate(url)
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"backroom server: cannot prepare the database at {sa.make_url(url).render_as_string(hide_password=True)}: {exc}")
+        return 1
+    common = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": not args.no_access_log}
+    if args.workers > 1:
+        os.environ[DATABASE_URL_ENV] = url
+        uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(url, run_migrations=False), **common)
+    return 0

@@ -1,0 +1,304 @@
+"""Op ingest: apply a device's batch of ops exactly once in effect.
+
+For each op, in the order sent:
+
+- its `op_id` is already stored: the stored answer (`duplicate` with the original result; a
+  stored rejection is answered as `rejected` again) and nothing changes; with a different
+  fingerprint it is `rejected` ("op_id reused with a different payload") and nothing changes;
+- `seq` is the device's last applied seq + 1: the applier runs, and the op's id, fingerprint and
+  result are written in the same transaction as its effect; a refused op (invalid payload, unknown
+  item, not allowed) is stored as `rejected` too, so it takes its seq and never blocks the queue;
+- `seq` is further on: `out_of_order` with `expected_seq`, not stored; the device resends from
+  the gap;
+- `seq` is behind but the op_id is new: that seq belongs to another op; `rejected`, not stored.
+
+A batch is one transaction holding the store's lock (see `txn.StoreTx`), so concurrent posts of
+the same op serialize and exactly one of them applies it; the unique (store_id, op_id) key is the
+backstop, and an IntegrityError retries the whole batch. A batch whose ops are all stored already
+is answered from one read, without taking the write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from edge_sync.contract import ChangeKind, DeviceStatusReport, Op, OpResult, OpStatus, PushRequest, parse_payload
+from server_stub import lookups
+from server_stub import tables as t
+from server_stub.appliers import APPLIERS, OpContext
+from server_stub.auth import MANAGER_ROLES, Actor
+from server_stub.db import insert_ignore, read_transaction, write_transaction
+from server_stub.errors import InvalidRequest, OpRejected
+from server_stub.settings import Settings
+from server_stub.txn import StoreTx, utcnow
+
+log = logging.getLogger(__name__)
+
+REUSED_OP_ID = "op_id reused with a different payload"
+_ATTEMPTS = 5
+
+
+def fingerprint(op: Op) -> str:
+    """sha256 of the op's canonical JSON (sorted keys, no spaces): same op, same fingerprint."""
+    canonical = json.dumps(op.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one push did: the answers, and figures for the metrics."""
+
+    results: list[OpResult]
+    server_time: dt.datetime
+    applied_types: list[str] = field(default_factory=list)
+
+    @property
+    def conflicts(self) -> list[OpResult]:
+        """Answers refusing an op_id reused with another payload."""
+        return [r for r in self.results if r.status is OpStatus.REJECTED and r.reason == REUSED_OP_ID]
+
+
+class _RetryWithSavepoints(Exception):
+    """An applier without a savepoint failed unexpectedly: redo the batch with savepoints."""
+
+
+@dataclass(slots=True)
+class _Stored:
+    fingerprint: str
+    status: str
+    reason: str | None
+    result: dict[str, Any]
+    seq: int
+
+
+def _load_stored(conn: Connection, store_id: str, op_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
+    o = t.ops
+    found: dict[uuid.UUID, _Stored] = {}
+    unique = list(dict.fromkeys(op_ids))
+    for start in range(0, len(unique), 500):
+        query = sa.select(o.c.op_id, o.c.fingerprint, o.c.status, o.c.reason, o.c.result, o.c.seq).where(
+            o.c.store_id == store_id, o.c.op_id.in_(unique[start : start + 500])
+        )
+        for op_id, fp, status, reason, result, seq in conn.execute(query):
+            found[op_id] = _Stored(fp, status, reason, result, seq)
+    return found
+
+
+def _answer_stored(op: Op, fp: str, stored: _Stored, now: dt.datetime) -> OpResult:
+    if stored.fingerprint != fp:
+        return OpResult(op_id=op.op_id, seq=op.seq, status=OpStatus.REJECTED, reason=REUSED_OP_ID, server_time=now)
+    if stored.status == OpStatus.REJECTED.value:
+        return OpResult(
+            op_id=op.op_id, seq=op.seq, status=OpStatus.REJECTED, reason=stored.reason, result=stored.result, server_time=now
+        )
+    return OpResult(op_id=op.op_id, seq=op.seq, status=OpStatus.DUPLICATE, result=stored.result, server_time=now)
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(x) for x in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return ("invalid payload: " + "; ".join(parts))[:500]
+
+
+class Ingestor:
+    """Applies pushes for any store of one database."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    def push(self, store_id: str, request: PushRequest) -> IngestReport:
+        """Apply a batch of ops for `store_id`; one answer per op, in order."""
+        for op in request.ops:
+            if op.store_id != store_id:
+                raise InvalidRequest(f"op {op.op_id} is for store {op.store_id}, not {store_id}; push it to its own store")
+        fps = [fingerprint(op) for op in request.ops]
+        with read_transaction(self.engine) as conn:
+            stored = _load_stored(conn, store_id, [op.op_id for op in request.ops])
+        if len(stored) == len({op.op_id for op in request.ops}):
+            now = utcnow()
+            results = [_answer_stored(op, fp, stored[op.op_id], now) for op, fp in zip(request.ops, fps, strict=True)]
+            self._touch_device(store_id, request, now)
+            return IngestReport(results, now)
+        force_savepoints = False
+        for attempt in range(_ATTEMPTS):
+            try:
+                with StoreTx.open(self.engine, store_id) as tx:
+                    return self._apply_batch(tx, request, fps, force_savepoints)
+            except _RetryWithSavepoints:
+                force_savepoints = True
+            except IntegrityError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                log.info("integrity error on a push to %s; retrying the batch", store_id)
+        raise RuntimeError("unreachable")  # pragma: no cover
+
+    def _touch_device(self, store_id: str, request: PushRequest, now: dt.datetime) -> None:
+        device_id = request.ops[0].device_id
+        with write_transaction(self.engine) as conn:
+            _ensure_devices(conn, store_id, [device_id], now)
+            values: dict[str, Any] = {"last_seen_at": now, **_status_values(request.device_status)}
+            d = t.devices
+            conn.execute(d.update().where(d.c.store_id == store_id, d.c.device_id == device_id).values(**values))
+
+    def _apply_batch(self, tx: StoreTx, request: PushRequest, fps: list[str], force_savepoints: bool) -> IngestReport:
+        ops = request.ops
+        stored = _load_stored(tx.conn, tx.store_id, [op.op_id for op in ops])
+        device_ids = list(dict.fromkeys(op.device_id for op in ops))
+        _ensure_devices(tx.conn, tx.store_id, device_ids, tx.now)
+        d = t.devices
+        last_seq = dict(
+            tx.conn.execute(
+                sa.select(d.c.device_id, d.c.last_seq).where(d.c.store_id == tx.store_id, d.c.device_id.in_(device_ids))
+            ).all()
+        )
+        self._prefetch(tx, ops)
+        report = IngestReport([], tx.now)
+        last_op: dict[str, tuple[dt.datetime, str]] = {}
+        server_time = tx.now.isoformat()
+        for op, fp in zip(ops, fps, strict=True):
+            known = stored.get(op.op_id)
+            if known is not None:
+                report.results.append(_answer_stored(op, fp, known, tx.now))
+                continue
+            expected = last_seq[op.device_id] + 1
+            if op.seq > expected:
+                report.results.append(OpResult(
+                    op_id=op.op_id, seq=op.seq, status=OpStatus.OUT_OF_ORDER, expected_seq=expected, server_time=tx.now,
+                    reason=f"ops {expected} to {op.seq - 1} of device {op.device_id} have not arrived; send from {expected}",
+                ))
+                continue
+            if op.seq < expected:
+                report.results.append(OpResult(
+                    op_id=op.op_id, seq=op.seq, status=OpStatus.REJECTED, server_time=tx.now,
+                    reason=f"seq {op.seq} of device {op.device_id} already belongs to another op; this op was not applied",
+                ))
+                continue
+            effective_at = (op.occurred_at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
+            status, reason, result = self._apply_one(tx, op, effective_at, force_savepoints)
+            tx.append(t.ops, {
+                "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq, "type": op.type.value,
+                "user_id": op.user_id, "occurred_at": op.occurred_at, "effective_at": effective_at,
+                "fingerprint": fp, "status": status.value, "reason": reason, "result": result,
+                "payload": op.payload, "recorded_at": tx.now,
+            })
+            tx.change(ChangeKind.OP_RESULT, str(op.op_id), {
+                "op_id": str(op.op_id), "seq": op.seq, "status": status.value, "reason": reason,
+                "expected_seq": None, "result": result, "server_time": server_time,
+            })
+            stored[op.op_id] = _Stored(fp, status.value, reason, result, op.seq)
+            last_seq[op.device_id] = op.seq
+            last_op[op.device_id] = (effective_at, op.user_id)
+            if status is OpStatus.APPLIED:
+                report.applied_types.append(op.type.value)
+            report.results.append(
+                OpResult(op_id=op.op_id, seq=op.seq, status=status, reason=reason, result=result, server_time=tx.now)
+            )
+        self._update_devices(tx, request, device_ids, last_seq, last_op)
+        return report
+
+    def _prefetch(self, tx: StoreTx, ops: Sequence[Op]) -> None:
+        items: set[str] = set()
+        locations: set[str] = set()
+        for op in ops:
+            for key, value in op.payload.items():
+                if isinstance(value, str):
+                    if key.endswith("item_id"):
+                        items.add(value)
+                    elif key.endswith("location_id"):
+                        locations.add(value)
+        lookups.prefetch(tx, items=items, locations=locations, users={op.user_id for op in ops})
+
+    def _apply_one(
+        self, tx: StoreTx, op: Op, effective_at: dt.datetime, force_savepoints: bool
+    ) -> tuple[OpStatus, str | None, dict[str, Any]]:
+        spec = APPLIERS[op.type]
+        try:
+            payload = parse_payload(op.type, op.schema_version, op.payload)
+        except ValidationError as exc:
+            return OpStatus.REJECTED, _explain(exc), {}
+        except ValueError as exc:
+            return OpStatus.REJECTED, str(exc)[:500], {}
+        role = lookups.user_role(tx, op.user_id)
+        if role is None and self.settings.require_known_users:
+            return OpStatus.REJECTED, f"user {op.user_id} is not known in store {tx.store_id}; sign in as a known user", {}
+        if spec.manager_only and role not in MANAGER_ROLES:
+            return OpStatus.REJECTED, f"only a manager may send {op.type.value}; {op.user_id} is {role or 'not known'}", {}
+        ctx = OpContext(tx, op, payload, effective_at, self.settings, Actor(op.user_id, op.device_id, role), [])
+        use_savepoint = spec.savepoint or force_savepoints
+        if spec.reads_ledger or use_savepoint:
+            tx.flush()
+        savepoint = tx.conn.begin_nested() if use_savepoint else None
+        mark = tx.mark()
+        try:
+            result = spec.apply(ctx)
+        except OpRejected as exc:
+            if savepoint is not None:
+                savepoint.rollback()
+            tx.rollback_to(mark)
+            return OpStatus.REJECTED, exc.reason, exc.result
+        except DBAPIError:
+            raise
+        except Exception as exc:
+            if savepoint is None:
+                raise _RetryWithSavepoints from exc
+            savepoint.rollback()
+            tx.rollback_to(mark)
+            log.exception("applying op %s (%s) failed", op.op_id, op.type.value)
+            return OpStatus.REJECTED, f"the server could not apply this op ({type(exc).__name__}); tell a manager", {}
+        if savepoint is not None:
+            savepoint.commit()
+        return OpStatus.APPLIED, None, result
+
+    def _update_devices(
+        self,
+        tx: StoreTx,
+        request: PushRequest,
+        device_ids: list[str],
+        last_seq: dict[str, int],
+        last_op: dict[str, tuple[dt.datetime, str]],
+    ) -> None:
+        d = t.devices
+        pusher = request.ops[0].device_id
+        for device_id in device_ids:
+            values: dict[str, Any] = {"last_seq": last_seq[device_id], "last_seen_at": tx.now}
+            if device_id in last_op:
+                at, user_id = last_op[device_id]
+                values.update(last_op_at=at, last_user_id=user_id, lag_ms=int((tx.now - at).total_seconds() * 1000))
+            if device_id == pusher:
+                values.update(_status_values(request.device_status))
+            tx.conn.execute(d.update().where(d.c.store_id == tx.store_id, d.c.device_id == device_id).values(**values))
+
+
+def _ensure_devices(conn: Connection, store_id: str, device_ids: list[str], now: dt.datetime) -> None:
+    insert_ignore(
+        conn,
+        t.devices,
+        [{"store_id": store_id, "device_id": d, "last_seq": 0, "first_seen_at": now, "last_seen_at": now} for d in device_ids],
+        ["store_id", "device_id"],
+    )
+
+
+def _status_values(report: DeviceStatusReport | None) -> dict[str, Any]:
+    if report is None:
+        return {}
+    return {
+        "pending": report.pending,
+        "parked": report.parked,
+        "oldest_pending_at": report.oldest_pending_at,
+        "app_version": report.app_version,
+    }

@@ -1,0 +1,80 @@
+"""Master data reads inside a store transaction, cached for the transaction's life.
+
+A batch of 100 ops names a handful of items, locations and users; `prefetch` reads them in three
+queries up front instead of one per op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from server_stub import tables as t
+from server_stub.txn import StoreTx
+
+
+@dataclass(frozen=True, slots=True)
+class LocationInfo:
+    """What the appliers need to know of a location."""
+
+    location_id: str
+    kind: str
+    capacity: int
+
+
+def _cache(tx: StoreTx, name: str) -> dict[str, Any]:
+    return tx.caches.setdefault(name, {})
+
+
+def _load(tx: StoreTx, name: str, table: sa.Table, key: str, columns: list[str], ids: Iterable[str]) -> None:
+    cache = _cache(tx, name)
+    wanted = sorted({i for i in ids if i and i not in cache})
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for i in chunk:
+            cache[i] = None
+        query = sa.select(table.c[key], *(table.c[c] for c in columns)).where(
+            table.c.store_id == tx.store_id, table.c[key].in_(chunk)
+        )
+        for row in tx.conn.execute(query):
+            cache[row[0]] = tuple(row[1:])
+
+
+def prefetch(tx: StoreTx, *, items: Iterable[str] = (), locations: Iterable[str] = (), users: Iterable[str] = ()) -> None:
+    """Read the named items, locations and users into the transaction's cache."""
+    _load(tx, "items", t.items, "item_id", ["sku"], items)
+    _load(tx, "locations", t.locations, "location_id", ["kind", "capacity"], locations)
+    _load(tx, "users", t.users, "user_id", ["role"], users)
+
+
+def item_exists(tx: StoreTx, item_id: str) -> bool:
+    """True when the item is in the store's item master."""
+    _load(tx, "items", t.items, "item_id", ["sku"], [item_id])
+    return _cache(tx, "items")[item_id] is not None
+
+
+def location(tx: StoreTx, location_id: str) -> LocationInfo | None:
+    """The location, or None when the store has no such location."""
+    _load(tx, "locations", t.locations, "location_id", ["kind", "capacity"], [location_id])
+    found = _cache(tx, "locations")[location_id]
+    return None if found is None else LocationInfo(location_id, found[0], int(found[1]))
+
+
+def user_role(tx: StoreTx, user_id: str) -> str | None:
+    """The user's role in this store, or None when unknown."""
+    _load(tx, "users", t.users, "user_id", ["role"], [user_id])
+    found = _cache(tx, "users")[user_id]
+    return None if found is None else str(found[0])
+
+
+def item_for_gtin(tx: StoreTx, gtin: str) -> tuple[str, int] | None:
+    """(item_id, units per scan) for a GTIN of the item master, or None."""
+    row = tx.conn.execute(
+        sa.select(t.item_gtins.c.item_id, t.item_gtins.c.pack_qty).where(
+            t.item_gtins.c.store_id == tx.store_id, t.item_gtins.c.gtin == gtin
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]))
