@@ -142,6 +142,7 @@ class ReceiptReceivePayload(_Strict):
     """None for an unknown item (GTIN not in the item master): recorded, raised as an exception."""
     gtin: Gtin
     qty: PositiveQty
+    """Units (scans of `gtin` times its pack size), not packs."""
     condition: Condition = Condition.GOOD
     lot: Text | None = None
     expiry: dt.date | None = None
@@ -151,11 +152,16 @@ class ReceiptReceivePayload(_Strict):
 
 
 class ReceiptLineTotal(_Strict):
+    """One (GTIN, lot) line of a closed receipt, in units. Expected and received are compared per
+    item across its lines: an expected line is often received as several lots, or as cases."""
+
     item_id: Id | None
     gtin: Gtin
     expected_qty: Qty
     received_qty: Qty
+    """Every unit counted in, damaged ones included."""
     damaged_qty: Qty
+    """The part of received_qty that arrived damaged."""
     lot: Text | None = None
     expiry: dt.date | None = None
 

@@ -1,0 +1,214 @@
+"""Receipts and their lines on the device, and the POs and ASNs they are worked against."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from edge_sync.repositories.master import asns_t, expected_t, items_t, locations_t, pos_t
+from edge_sync.tables import Receipt, ReceiptLine
+
+receipts_t = Receipt.__table__  # type: ignore[attr-defined]
+receipt_lines_t = ReceiptLine.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """A PO or an ASN header."""
+
+    doc_id: str
+    number: str
+    status: str
+    po_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedRow:
+    """One expected line of a PO or an ASN."""
+
+    line_id: str
+    item_id: str | None
+    gtin: str
+    qty: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRow:
+    """A receipt header."""
+
+    receipt_id: str
+    po_id: str | None
+    asn_id: str | None
+    dock_location_id: str
+    status: str
+    user_id: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLineRow:
+    """One (GTIN, lot) line of a receipt, with the item's description when the item is known."""
+
+    gtin: str
+    item_id: str | None
+    lot: str
+    expiry: str | None
+    expected_qty: int
+    received_qty: int
+    damaged_qty: int
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptHeader:
+    """A receipt with the numbers and codes a screen shows."""
+
+    receipt: ReceiptRow
+    po_number: str | None
+    asn_number: str | None
+    dock_code: str
+
+
+def _receipt(m: object) -> ReceiptRow:
+    r = m._mapping  # type: ignore[attr-defined]
+    return ReceiptRow(r["receipt_id"], r["po_id"], r["asn_id"], r["dock_location_id"], r["status"], r["user_id"],
+                      r["opened_at"], r["closed_at"])
+
+
+class ReceivingRepository:
+    """The SQL of the receiving workflow."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def purchase_order(self, po_id: str) -> DocumentRow | None:
+        """A PO header by id."""
+        r = self.conn.execute(select(pos_t).where(pos_t.c.po_id == po_id)).first()
+        return None if r is None else DocumentRow(r.po_id, r.number, r.status, r.po_id)
+
+    def asn(self, asn_id: str) -> DocumentRow | None:
+        """An ASN header by id."""
+        r = self.conn.execute(select(asns_t).where(asns_t.c.asn_id == asn_id)).first()
+        return None if r is None else DocumentRow(r.asn_id, r.number, r.status, r.po_id)
+
+    def expected_lines(self, doc_kind: str, doc_id: str) -> list[ExpectedRow]:
+        """The expected lines of a PO ("po") or an ASN ("asn"), in line order."""
+        rows = self.conn.execute(
+            select(expected_t)
+            .where(expected_t.c.doc_kind == doc_kind, expected_t.c.doc_id == doc_id)
+            .order_by(expected_t.c.line_id)
+        )
+        return [ExpectedRow(r.line_id, r.item_id, r.gtin, int(r.qty)) for r in rows]
+
+    def first_dock(self) -> str | None:
+        """The id of the store's first dock, in pick-sequence order."""
+        return self.conn.execute(
+            select(locations_t.c.location_id)
+            .where(locations_t.c.kind == "dock")
+            .order_by(locations_t.c.pick_sequence, locations_t.c.code)
+            .limit(1)
+        ).scalar()
+
+    def receipt(self, receipt_id: str) -> ReceiptRow | None:
+        """A receipt by id."""
+        r = self.conn.execute(select(receipts_t).where(receipts_t.c.receipt_id == receipt_id)).first()
+        return None if r is None else _receipt(r)
+
+    def header(self, receipt_id: str) -> ReceiptHeader | None:
+        """A receipt with its PO and ASN numbers and its dock's code."""
+        r = self.conn.execute(
+            select(receipts_t, pos_t.c.number.label("po_number"), asns_t.c.number.label("asn_number"),
+                   locations_t.c.code.label("dock_code"))
+            .outerjoin(pos_t, pos_t.c.po_id == receipts_t.c.po_id)
+            .outerjoin(asns_t, asns_t.c.asn_id == receipts_t.c.asn_id)
+            .outerjoin(locations_t, locations_t.c.location_id == receipts_t.c.dock_location_id)
+            .where(receipts_t.c.receipt_id == receipt_id)
+        ).first()
+        if r is None:
+            return None
+        return ReceiptHeader(_receipt(r), r.po_number, r.asn_number, r.dock_code or r.dock_location_id)
+
+    def open_receipts(self) -> list[ReceiptRow]:
+        """Receipts still open on this device, oldest first."""
+        rows = self.conn.execute(
+            select(receipts_t).where(receipts_t.c.status == "open").order_by(receipts_t.c.opened_at)
+        )
+        return [_receipt(r) for r in rows]
+
+    def open_receipt_for(self, *, po_id: str | None, asn_id: str | None) -> str | None:
+        """The id of an open receipt already worked against this ASN (or this PO without ASN)."""
+        if asn_id is not None:
+            cond = receipts_t.c.asn_id == asn_id
+        elif po_id is not None:
+            cond = and_(receipts_t.c.po_id == po_id, receipts_t.c.asn_id.is_(None))
+        else:
+            return None
+        return self.conn.execute(
+            select(receipts_t.c.receipt_id).where(cond, receipts_t.c.status == "open").limit(1)
+        ).scalar()
+
+    def add_receipt(self, row: ReceiptRow) -> None:
+        """Insert a receipt header."""
+        self.conn.execute(insert(receipts_t).values(
+            receipt_id=row.receipt_id, po_id=row.po_id, asn_id=row.asn_id, dock_location_id=row.dock_location_id,
+            status=row.status, user_id=row.user_id, opened_at=row.opened_at, closed_at=row.closed_at,
+        ))
+
+    def add_expected(self, receipt_id: str, lines: list[ExpectedRow]) -> None:
+        """Seed a receipt with its expected lines (several document lines of one GTIN add up)."""
+        for ln in lines:
+            self.add_to_line(receipt_id, gtin=ln.gtin, lot="", item_id=ln.item_id, expected=ln.qty)
+
+    def lines(self, receipt_id: str) -> list[ReceiptLineRow]:
+        """A receipt's lines in the order they were first seen, with item descriptions."""
+        t = receipt_lines_t
+        rows = self.conn.execute(
+            select(t, items_t.c.description)
+            .outerjoin(items_t, items_t.c.item_id == t.c.item_id)
+            .where(t.c.receipt_id == receipt_id)
+            .order_by(t.c.id)
+        )
+        return [
+            ReceiptLineRow(r.gtin, r.item_id, r.lot, r.expiry, int(r.expected_qty), int(r.received_qty),
+                           int(r.damaged_qty), r.description)
+            for r in rows
+        ]
+
+    def add_to_line(
+        self,
+        receipt_id: str,
+        *,
+        gtin: str,
+        lot: str,
+        item_id: str | None,
+        expected: int = 0,
+        received: int = 0,
+        damaged: int = 0,
+        expiry: str | None = None,
+    ) -> None:
+        """Add units to a (GTIN, lot) line, creating it; the first expiry seen for a lot is kept."""
+        t = receipt_lines_t
+        stmt = sqlite_insert(t).values(
+            receipt_id=receipt_id, gtin=gtin, lot=lot, item_id=item_id, expiry=expiry,
+            expected_qty=expected, received_qty=received, damaged_qty=damaged,
+        )
+        self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=[t.c.receipt_id, t.c.gtin, t.c.lot],
+            set_={
+                "expected_qty": t.c.expected_qty + expected,
+                "received_qty": t.c.received_qty + received,
+                "damaged_qty": t.c.damaged_qty + damaged,
+                "item_id": func.coalesce(t.c.item_id, stmt.excluded.item_id),
+                "expiry": func.coalesce(t.c.expiry, stmt.excluded.expiry),
+            },
+        ))
+
+    def close(self, receipt_id: str, at: dt.datetime) -> None:
+        """Mark a receipt closed."""
+        self.conn.execute(
+            update(receipts_t).where(receipts_t.c.receipt_id == receipt_id).values(status="closed", closed_at=at)
+        )
