@@ -19,5 +19,7 @@ class StorePolicy:
     count_approval_units: int = 10
     count_approval_pct: float = 20.0
     """A variance past both of these (after the recount) needs a manager's approval."""
+    blind_counts: bool = True
+    """Counts are blind: the associate never sees the expected figure (and the op does not carry it)."""
     task_lease_seconds: int = 900
     max_lease_seconds: int = 8 * 3600
