@@ -120,18 +120,20 @@ def close_receipt(ctx: OpContext) -> dict[str, Any]:
     for line in p.lines:
         item_id = _resolve_item(ctx, line.item_id, line.gtin)
         key = item_id or line.gtin
-        actual[key] = actual.get(key, 0) + line.received_qty + line.damaged_qty
+        # received_qty counts every unit in, damaged ones included; damaged_qty is the part damaged.
+        damaged = min(line.damaged_qty, line.received_qty)
+        actual[key] = actual.get(key, 0) + line.received_qty
         if item_id is None:
-            if line.received_qty + line.damaged_qty:
+            if line.received_qty:
                 ctx.raise_exception(
                     "unknown_item",
-                    f"{line.received_qty + line.damaged_qty} units of GTIN {line.gtin}, not in the item master, "
+                    f"{line.received_qty} units of GTIN {line.gtin}, not in the item master, "
                     f"on closed receipt {p.receipt_id}; not posted to stock",
                     {"receipt_id": p.receipt_id, "gtin": line.gtin, "received_qty": line.received_qty, "damaged_qty": line.damaged_qty},
                 )
             continue
-        ctx.post(item_id, p.dock_location_id, StockStatus.RECEIVED.value, line.received_qty, "receipt")
-        ctx.post(item_id, p.dock_location_id, StockStatus.DAMAGED.value, line.damaged_qty, "receipt")
+        ctx.post(item_id, p.dock_location_id, StockStatus.RECEIVED.value, line.received_qty - damaged, "receipt")
+        ctx.post(item_id, p.dock_location_id, StockStatus.DAMAGED.value, damaged, "receipt")
         goods.append({
             "item_id": item_id, "gtin": line.gtin, "received_qty": line.received_qty, "damaged_qty": line.damaged_qty,
             "lot": line.lot, "expiry": line.expiry.isoformat() if line.expiry else None,

@@ -1,0 +1,213 @@
+"""Test helpers: a small store, a device that numbers its ops, clients in-process and over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import threading
+import time
+import uuid
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from fastapi import FastAPI
+
+from edge_sync.contract import (
+    SCHEMA_VERSION,
+    AsnRecord,
+    CustomerOrderRecord,
+    ExpectedLine,
+    ItemRecord,
+    LocationKind,
+    LocationRecord,
+    MasterData,
+    Op,
+    OrderKind,
+    OrderLine,
+    PurchaseOrderRecord,
+    Role,
+    StockStatus,
+    BalanceRecord,
+    UserRecord,
+)
+
+STORE = "S-100"
+T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def gtin(n: int) -> str:
+    """A 14-digit GTIN for item n (check digits are the scanner layer's business)."""
+    return f"{n:014d}"
+
+
+def demo_master_data(items: int = 6) -> MasterData:
+    """A small store: items, a dock, shelves (one tiny), staging, users, a PO with an ASN, an order."""
+    return MasterData(
+        store_id=STORE,
+        items=[
+            ItemRecord(item_id=f"I-{n}", sku=f"SKU-{n}", gtins=[gtin(n)], description=f"item {n}") for n in range(1, items + 1)
+        ],
+        locations=[
+            LocationRecord(location_id="DOCK", code="DOCK", zone="D", kind=LocationKind.DOCK),
+            LocationRecord(location_id="A-01", code="A-01", zone="A", kind=LocationKind.SHELF, capacity=100),
+            LocationRecord(location_id="A-02", code="A-02", zone="A", kind=LocationKind.SHELF, capacity=100),
+            LocationRecord(location_id="TINY", code="TINY", zone="A", kind=LocationKind.SHELF, capacity=5),
+            LocationRecord(location_id="STAGE", code="STAGE", zone="S", kind=LocationKind.STAGING),
+        ],
+        users=[
+            UserRecord(user_id="U-ASSOC", name="Ana", role=Role.ASSOCIATE),
+            UserRecord(user_id="U-ASSOC2", name="Ben", role=Role.ASSOCIATE),
+            UserRecord(user_id="U-MGR", name="Mia", role=Role.MANAGER),
+        ],
+        purchase_orders=[
+            PurchaseOrderRecord(
+                po_id="PO-1", number="4500001", supplier="Acme",
+                lines=[ExpectedLine(line_id="1", item_id="I-1", gtin=gtin(1), qty=10),
+                       ExpectedLine(line_id="2", item_id="I-2", gtin=gtin(2), qty=4)],
+            )
+        ],
+        asns=[
+            AsnRecord(
+                asn_id="ASN-1", po_id="PO-1", number="ASN1",
+                lines=[ExpectedLine(line_id="1", item_id="I-1", gtin=gtin(1), qty=10),
+                       ExpectedLine(line_id="2", item_id="I-2", gtin=gtin(2), qty=4)],
+            )
+        ],
+        orders=[
+            CustomerOrderRecord(
+                order_id="ORD-1", number="1001", kind=OrderKind.PICKUP,
+                lines=[OrderLine(line_id="1", item_id="I-3", qty=2), OrderLine(line_id="2", item_id="I-4", qty=1)],
+            )
+        ],
+        opening_balances=[
+            BalanceRecord(item_id="I-3", location_id="A-01", status=StockStatus.AVAILABLE, qty=10),
+            BalanceRecord(item_id="I-4", location_id="A-02", status=StockStatus.AVAILABLE, qty=5),
+            BalanceRecord(item_id="I-5", location_id="A-01", status=StockStatus.AVAILABLE, qty=20),
+        ],
+    )
+
+
+class AsgiClient:
+    """A synchronous httpx client over the ASGI app, through a blocking portal (no lifespan)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._stack = contextlib.ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def __enter__(self) -> AsgiClient:
+        self._portal = self._stack.enter_context(start_blocking_portal())
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._portal is not None and self._client is not None
+        self._portal.call(self._client.aclose)
+        self._stack.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request and wait for the answer."""
+        assert self._portal is not None and self._client is not None
+        client = self._client
+
+        async def send() -> httpx.Response:
+            return await client.request(method, url, **kwargs)
+
+        return self._portal.call(send)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+
+class LiveServer:
+    """uvicorn serving the app on a free loopback port, in a thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+class Device:
+    """A device that numbers its ops gap-free and pushes them, as edge_sync would."""
+
+    def __init__(self, client: AsgiClient, store_id: str, device_id: str, user_id: str) -> None:
+        self.client = client
+        self.store_id = store_id
+        self.device_id = device_id
+        self.user_id = user_id
+        self.seq = 0
+
+    def op(self, op_type: str, payload: dict[str, Any], *, at: dt.datetime | None = None, offset_ms: int = 0,
+           user_id: str | None = None) -> Op:
+        """The next op of this device."""
+        self.seq += 1
+        return Op(
+            op_id=uuid.uuid4(), store_id=self.store_id, device_id=self.device_id, seq=self.seq, type=op_type,
+            schema_version=SCHEMA_VERSION, user_id=user_id or self.user_id, session_id="sess-1",
+            occurred_at=at or dt.datetime.now(dt.UTC), clock_offset_ms=offset_ms, payload=payload,
+        )
+
+    def push(self, *ops: Op, status: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Push ops in one batch; the per-op answers."""
+        body: dict[str, Any] = {"ops": [o.model_dump(mode="json") for o in ops]}
+        if status is not None:
+            body["device_status"] = status
+        response = self.client.post(f"/v1/stores/{self.store_id}/ops", json=body)
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    def send(self, op_type: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        """Make one op, push it, and return its answer."""
+        return self.push(self.op(op_type, payload, **kw))[0]
+
+
+def balance(client: AsgiClient, item_id: str, location_id: str, status: str = "available", as_of: str | None = None) -> int:
+    """One balance through the API."""
+    params = {"item_id": item_id, "location_id": location_id, "status": status}
+    if as_of is not None:
+        params["as_of"] = as_of
+    rows = client.get(f"/v1/stores/{STORE}/balances", params=params).json()
+    return sum(r["qty"] for r in rows)
+
+
+def exceptions_of(client: AsgiClient, kind: str | None = None) -> list[dict[str, Any]]:
+    """The store's exceptions, optionally of one kind."""
+    params = {"kind": kind} if kind else {}
+    response = client.get(f"/v1/stores/{STORE}/exceptions", params=params)
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
+    return result
