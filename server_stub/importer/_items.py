@@ -95,7 +95,7 @@ def _pack_sizes(cells: Cells) -> dict[str, int]:
     packs: dict[str, int] = {}
     for raw_gtin, raw_qty in pairs[: MAX_GTINS + 1]:
         gtin = cells.gtin("pack_sizes", raw_gtin, label="pack_sizes gtin")
-        qty = cells.nested({"qty": raw_qty}, "pack_sizes ").whole("qty", required=True, minimum=1)
+        qty = cells.whole("pack_sizes", required=True, minimum=1, value=raw_qty, label="pack_sizes qty")
         if gtin is None or qty is None:
             continue
         if gtin in packs:

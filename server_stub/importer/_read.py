@@ -226,12 +226,14 @@ class Cells:
             return None
         return value
 
-    def whole(self, name: str, *, required: bool = False, minimum: int = 0, maximum: int = 1_000_000) -> int | None:
-        """A whole number between `minimum` and `maximum`."""
-        value = self.raw(name)
-        if value is None:
+    def whole(self, name: str, *, required: bool = False, minimum: int = 0, maximum: int = 1_000_000,
+              value: object = None, label: str | None = None) -> int | None:
+        """A whole number between `minimum` and `maximum` (from the cell, or from `value` when given)."""
+        value = self.raw(name) if value is None else value.strip() if isinstance(value, str) else value
+        said = label or self.label(name)
+        if value is None or value == "":
             if required:
-                self.error(name, f"{self.label(name)} is missing")
+                self.error(name, f"{said} is missing")
             return None
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -241,10 +243,10 @@ class Cells:
         elif isinstance(value, str) and len(value) <= 12 and re.fullmatch(r"[+-]?[0-9]+", value):
             number = int(value)
         if number is None:
-            self.error(name, f"{self.label(name)} '{show(value)}' is not a whole number")
+            self.error(name, f"{said} '{show(value)}' is not a whole number")
             return None
         if not minimum <= number <= maximum:
-            self.error(name, f"{self.label(name)} {number} must be between {minimum} and {maximum:,}".replace(",", " "))
+            self.error(name, f"{said} {number} must be between {minimum} and {maximum:,}".replace(",", " "))
             return None
         return number
 
@@ -311,7 +313,7 @@ def gtin_problem(value: str) -> str | None:
         Gtin.parse(value)
     except ParseError:
         expected = gs1_standard_check_digit(value[:-1])
-        if expected != value[-1]:
+        if str(expected) != value[-1]:
             return f"{value} has a wrong check digit (it should end in {expected})"
         return f"{value} is not a valid GTIN"
     return None
