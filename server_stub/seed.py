@@ -48,6 +48,7 @@ Demo users (PINs are for the demo only; the contract carries no PIN, the login i
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 from collections import defaultdict
@@ -432,7 +433,9 @@ class _StoreBuilder:
             lines: list[OrderLine] = []
             task_lines: list[tuple[int, TaskLineRecord]] = []
             sampled = self.rng.sample(in_stock, min(len(in_stock), wanted * 3))
-            for item_id in sampled + [i for i in in_stock if i not in sampled]:
+            tried = set(sampled)
+            # Fall back to the whole catalogue (lazily) only when the sample ran out of stock.
+            for item_id in itertools.chain(sampled, (i for i in in_stock if i not in tried)):
                 if len(lines) == wanted:
                     break
                 held = [(promisable[(item_id, loc)], loc) for loc in where[item_id] if promisable[(item_id, loc)] > 0]
@@ -482,7 +485,11 @@ class _StoreBuilder:
             lines = [TaskLineRecord(line_id=f"{location_id}:{n}", item_id=item_id, location_id=location_id)
                      for n, item_id in enumerate(at_location[location_id], start=1)]
             tasks.append((f"Count location {code[location_id]}", location_id, lines))
-        for item_id in self.rng.sample(spread, min(COUNT_TASKS_BY_ITEM, len(spread))):
+        chosen = self.rng.sample(spread, min(COUNT_TASKS_BY_ITEM, len(spread)))
+        if len(chosen) < COUNT_TASKS_BY_ITEM:  # a tiny store has little overflow: count single-home items too
+            single = sorted(item_id for item_id, locs in at_item.items() if len(locs) == 1)
+            chosen += self.rng.sample(single, min(COUNT_TASKS_BY_ITEM - len(chosen), len(single)))
+        for item_id in chosen:
             locs = sorted(at_item[item_id], key=sequence.__getitem__)
             lines = [TaskLineRecord(line_id=f"{item_id}:{n}", item_id=item_id, location_id=loc)
                      for n, loc in enumerate(locs, start=1)]

@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
 def _safe_url(url: str) -> str:
     """The URL with any password hidden, for printing."""
     from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - printing only; an unparsable URL already failed above
+    except ArgumentError:
         return "the database"
