@@ -13,16 +13,24 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 from uuid6 import uuid7
 
 from edge_sync import contract
+from edge_sync.db import driver
 from edge_sync.tables import OutboxOp, SyncState
 
 _outbox = OutboxOp.__table__  # type: ignore[attr-defined]
 _state = SyncState.__table__  # type: ignore[attr-defined]
 
 PENDING = "pending"
+
+
+_NEXT_SEQ_SQL = "UPDATE sync_state SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq, clock_offset_ms"
+_INSERT_SQL = (
+    "INSERT INTO outbox (seq, op_id, type, schema_version, user_id, session_id, occurred_at, clock_offset_ms,"
+    " payload, state, attempts, command_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+)
 
 
 class DeviceNotRegistered(RuntimeError):
@@ -59,31 +67,22 @@ def append(
     command_id: str | None = None,
 ) -> AppendedOp:
     """Append one op in the caller's transaction and return its seq and op_id."""
-    row = conn.execute(
-        update(_state)
-        .where(_state.c.id == 1)
-        .values(next_seq=_state.c.next_seq + 1)
-        .returning(_state.c.next_seq, _state.c.clock_offset_ms)
-    ).first()
+    # sqlite3 directly: append runs in every scan's transaction (see edge_sync.db.driver).
+    raw = driver(conn)
+    row = raw.execute(_NEXT_SEQ_SQL).fetchone()
     if row is None:
         raise DeviceNotRegistered("register the device for a store before recording work")
-    seq = int(row.next_seq) - 1
+    seq = int(row[0]) - 1
     op_id = uuid7()
-    conn.execute(
-        insert(_outbox).values(
-            seq=seq,
-            op_id=str(op_id),
-            type=op_type.value,
-            schema_version=contract.SCHEMA_VERSION,
-            user_id=user_id,
-            session_id=session_id,
-            occurred_at=occurred_at,
-            clock_offset_ms=row.clock_offset_ms,
-            payload=payload.model_dump(mode="json"),
-            state=PENDING,
-            attempts=0,
-            command_id=command_id,
-        )
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    raw.execute(
+        _INSERT_SQL,
+        (
+            seq, str(op_id), op_type.value, contract.SCHEMA_VERSION, user_id, session_id,
+            occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"), int(row[1]),
+            payload.model_dump_json(), PENDING, command_id,
+        ),
     )
     return AppendedOp(seq=seq, op_id=op_id)
 

@@ -12,17 +12,16 @@ Leaving the block without `commit()` rolls everything back, the op included: the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine
 
 from edge_sync import contract, outbox
-from edge_sync.tables import ProcessedCommand
-
-_commands = ProcessedCommand.__table__  # type: ignore[attr-defined]
+from edge_sync.db import driver
 
 
 class UnitOfWork:
@@ -92,14 +91,19 @@ class UnitOfWork:
 
     def handled_command(self, command_id: str) -> dict[str, Any] | None:
         """The stored result of a command id already handled, or None."""
-        row = self.conn.execute(select(_commands.c.result).where(_commands.c.command_id == command_id)).first()
+        row = driver(self.conn).execute(
+            "SELECT result FROM processed_commands WHERE command_id = ?", (command_id,)
+        ).fetchone()
         if row is None:
             return None
-        return dict(row.result or {})
+        return dict(json.loads(row[0]) if row[0] else {})
 
     def record_command(self, command_id: str, name: str, result: dict[str, Any], at: dt.datetime) -> None:
         """Remember that a command id was handled, with its result, in this transaction."""
-        self.conn.execute(insert(_commands).values(command_id=command_id, name=name, result=result, at=at))
+        driver(self.conn).execute(
+            "INSERT INTO processed_commands (command_id, name, result, at) VALUES (?, ?, ?, ?)",
+            (command_id, name, json.dumps(result, default=str), at.astimezone(dt.UTC).isoformat(timespec="microseconds")),
+        )
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -125,11 +125,16 @@ def receive_units(cmd: ReceiveUnits, uow: UnitOfWork, ctx: HandlerContext) -> Ou
     """Count units of a scanned GTIN in on an open receipt."""
     repo = ReceivingRepository(uow.conn)
     master = MasterRepository(uow.conn)
-    receipt, lines = _load(repo, cmd.receipt_id)
+    row = repo.receipt(cmd.receipt_id)
+    if row is None:
+        raise NotFound(f"No receipt {cmd.receipt_id}: start a receipt first")
+    receipt = _receipt(row)
     rules.require_open(receipt)
     rules.check_qty(cmd.qty)
     rules.check_gtin(cmd.gtin)
     match = master.item_by_gtin(cmd.gtin)
+    # Only this item's lines decide the scan: the cost of a scan does not grow with the receipt.
+    lines = [_line(ln) for ln in repo.lines_of_item(receipt.receipt_id, match.item.item_id if match else None, cmd.gtin)]
     scan = rules.Scan(
         gtin=cmd.gtin,
         item_id=match.item.item_id if match else None,

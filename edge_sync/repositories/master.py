@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from edge_sync import contract
+from edge_sync.db import driver
 from edge_sync.tables import (
     Asn,
     CustomerOrder,
@@ -94,6 +95,12 @@ def _location(row: object) -> LocationInfo:
     )
 
 
+_ITEM_BY_GTIN_SQL = (
+    "SELECT i.item_id, i.sku, i.description, i.unit, i.home_location_id, g.units"
+    " FROM item_gtins g JOIN items i ON i.item_id = g.item_id WHERE g.gtin = ?"
+)
+
+
 class MasterRepository:
     """Lookups every workflow shares."""
 
@@ -102,14 +109,11 @@ class MasterRepository:
 
     def item_by_gtin(self, gtin14: str) -> GtinMatch | None:
         """The item sold under this GTIN-14, with the units one scan of it stands for."""
-        row = self.conn.execute(
-            select(items_t, gtins_t.c.units)
-            .join(gtins_t, gtins_t.c.item_id == items_t.c.item_id)
-            .where(gtins_t.c.gtin == gtin14)
-        ).first()
+        # sqlite3 directly: every scan looks its GTIN up (see edge_sync.db.driver).
+        row = driver(self.conn).execute(_ITEM_BY_GTIN_SQL, (gtin14,)).fetchone()
         if row is None:
             return None
-        return GtinMatch(item=_item(row), gtin=gtin14, units=int(row.units))
+        return GtinMatch(item=ItemInfo(*row[:5]), gtin=gtin14, units=int(row[5]))
 
     def item(self, item_id: str) -> ItemInfo | None:
         """An item by id."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from edge_sync.db import driver
 from edge_sync.repositories.master import asns_t, expected_t, items_t, locations_t, pos_t
 from edge_sync.tables import Receipt, ReceiptLine
 
@@ -79,6 +80,28 @@ def _receipt(m: object) -> ReceiptRow:
                       r["opened_at"], r["closed_at"])
 
 
+_RECEIPT_SQL = (
+    "SELECT receipt_id, po_id, asn_id, dock_location_id, status, user_id, opened_at, closed_at"
+    " FROM receipts WHERE receipt_id = ?"
+)
+_LINE_COLUMNS = (
+    "SELECT l.gtin, l.item_id, l.lot, l.expiry, l.expected_qty, l.received_qty, l.damaged_qty, i.description"
+    " FROM receipt_lines l LEFT JOIN items i ON i.item_id = l.item_id"
+)
+_LINES_OF_ITEM_SQL = _LINE_COLUMNS + " WHERE l.receipt_id = ? AND l.item_id = ? ORDER BY l.id"
+_LINES_OF_UNKNOWN_GTIN_SQL = _LINE_COLUMNS + " WHERE l.receipt_id = ? AND l.item_id IS NULL AND l.gtin = ? ORDER BY l.id"
+_ADD_TO_LINE_SQL = (
+    "INSERT INTO receipt_lines (receipt_id, gtin, lot, item_id, expiry, expected_qty, received_qty, damaged_qty)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (receipt_id, gtin, lot) DO UPDATE SET"
+    " expected_qty = expected_qty + excluded.expected_qty,"
+    " received_qty = received_qty + excluded.received_qty,"
+    " damaged_qty = damaged_qty + excluded.damaged_qty,"
+    " item_id = coalesce(item_id, excluded.item_id),"
+    " expiry = coalesce(expiry, excluded.expiry)"
+)
+
+
 class ReceivingRepository:
     """The SQL of the receiving workflow."""
 
@@ -115,8 +138,11 @@ class ReceivingRepository:
 
     def receipt(self, receipt_id: str) -> ReceiptRow | None:
         """A receipt by id."""
-        r = self.conn.execute(select(receipts_t).where(receipts_t.c.receipt_id == receipt_id)).first()
-        return None if r is None else _receipt(r)
+        # sqlite3 directly: this runs on every receive scan (see edge_sync.db.driver).
+        r = driver(self.conn).execute(_RECEIPT_SQL, (receipt_id,)).fetchone()
+        if r is None:
+            return None
+        return ReceiptRow(*r[:6], dt.datetime.fromisoformat(r[6]), None if r[7] is None else dt.datetime.fromisoformat(r[7]))
 
     def header(self, receipt_id: str) -> ReceiptHeader | None:
         """A receipt with its PO and ASN numbers and its dock's code."""
@@ -178,6 +204,14 @@ class ReceivingRepository:
             for r in rows
         ]
 
+    def lines_of_item(self, receipt_id: str, item_id: str | None, gtin: str) -> list[ReceiptLineRow]:
+        """The lines of one item on a receipt (of one GTIN when the item is unknown): a scan's context."""
+        if item_id is not None:
+            rows = driver(self.conn).execute(_LINES_OF_ITEM_SQL, (receipt_id, item_id))
+        else:
+            rows = driver(self.conn).execute(_LINES_OF_UNKNOWN_GTIN_SQL, (receipt_id, gtin))
+        return [ReceiptLineRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), r[7]) for r in rows]
+
     def add_to_line(
         self,
         receipt_id: str,
@@ -191,21 +225,9 @@ class ReceivingRepository:
         expiry: str | None = None,
     ) -> None:
         """Add units to a (GTIN, lot) line, creating it; the first expiry seen for a lot is kept."""
-        t = receipt_lines_t
-        stmt = sqlite_insert(t).values(
-            receipt_id=receipt_id, gtin=gtin, lot=lot, item_id=item_id, expiry=expiry,
-            expected_qty=expected, received_qty=received, damaged_qty=damaged,
+        driver(self.conn).execute(
+            _ADD_TO_LINE_SQL, (receipt_id, gtin, lot, item_id, expiry, expected, received, damaged)
         )
-        self.conn.execute(stmt.on_conflict_do_update(
-            index_elements=[t.c.receipt_id, t.c.gtin, t.c.lot],
-            set_={
-                "expected_qty": t.c.expected_qty + expected,
-                "received_qty": t.c.received_qty + received,
-                "damaged_qty": t.c.damaged_qty + damaged,
-                "item_id": func.coalesce(t.c.item_id, stmt.excluded.item_id),
-                "expiry": func.coalesce(t.c.expiry, stmt.excluded.expiry),
-            },
-        ))
 
     def close(self, receipt_id: str, at: dt.datetime) -> None:
         """Mark a receipt closed."""

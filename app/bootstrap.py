@@ -1,0 +1,67 @@
+"""The composition root: the one place where the device's parts are built and wired.
+
+Screens, the CLI and the benches call `build_device`; tests build the same graph with a fake clock
+and a temporary database file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from app.domain.commands import Command
+from app.domain.context import Clock, SystemClock
+from app.domain.policy import StorePolicy
+from app.services import counting, picking, putaway, receiving, tasks
+from app.services.bus import Handler, MessageBus
+from edge_sync import outbox
+from edge_sync.db import open_device_database
+from edge_sync.uow import UnitOfWork, UnitOfWorkFactory, uow_factory
+
+
+def all_handlers() -> Mapping[type[Command], Handler]:
+    """Every command's handler, from each workflow's service module."""
+    table: dict[type[Command], Handler] = {}
+    for module in (receiving, putaway, counting, picking, tasks):
+        overlap = table.keys() & module.HANDLERS.keys()
+        if overlap:
+            raise RuntimeError(f"two handlers for {sorted(c.__name__ for c in overlap)}")
+        table.update(module.HANDLERS)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A wired device: its database, its units of work and its command bus."""
+
+    engine: Engine
+    uow: UnitOfWorkFactory
+    bus: MessageBus
+    clock: Clock
+    policy: StorePolicy
+    store_id: str
+    device_id: str
+
+
+def build_device(
+    db_path: str | Path,
+    *,
+    store_id: str,
+    device_id: str,
+    clock: Clock | None = None,
+    policy: StorePolicy | None = None,
+) -> Device:
+    """Open (and migrate) the device database, register the device, and wire the bus."""
+    engine = open_device_database(db_path)
+    with UnitOfWork(engine) as uow:
+        outbox.register_device(uow.conn, store_id=store_id, device_id=device_id)
+        uow.commit()
+    clock = clock or SystemClock()
+    policy = policy or StorePolicy()
+    factory = uow_factory(engine)
+    bus = MessageBus(factory, all_handlers(), clock=clock, policy=policy)
+    return Device(engine=engine, uow=factory, bus=bus, clock=clock, policy=policy,
+                  store_id=store_id, device_id=device_id)

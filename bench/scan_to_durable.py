@@ -1,0 +1,131 @@
+"""From a parsed scan to a committed op: how long the associate waits for "saved".
+
+    python -m bench.scan_to_durable            # 5,000 receive scans on the seeded store
+    python -m bench.scan_to_durable --quick    # 1,500 scans, under 30 s
+
+Measures `ReceiveUnits` (receive one unit by GTIN on an open receipt) through the real bus,
+handler, repositories and unit of work on a device database holding the seeded store (5,000
+items, 1,500 locations), WAL + synchronous=FULL. Beside it, in the same run, in the same folder:
+raw sqlite3 single-row INSERT transactions (BEGIN IMMEDIATE … COMMIT) with the same pragmas, the
+floor a durable write costs on this disk. The two loops alternate in blocks so that noise from
+the shared machine falls on both. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from uuid6 import uuid7
+
+from app.bootstrap import build_device
+from app.domain.commands import ReceiveUnits, StartReceipt
+from app.domain.context import Actor
+from edge_sync import db as edge_db
+from edge_sync.repositories.master import apply_master_data
+from edge_sync.uow import UnitOfWork
+from server_stub.seed import generate_store
+
+TARGET_RATIO_P99 = 3.0
+TARGET_P99_MS = 5.0
+BLOCK = 250
+
+
+def _percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def _raw_setup(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    edge_db.apply_pragmas(conn)
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, op_id TEXT, payload TEXT)")
+    return conn
+
+
+def _raw_block(conn: sqlite3.Connection, n: int, out: list[float]) -> None:
+    for _ in range(n):
+        start = time.perf_counter_ns()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (op_id, payload) VALUES (?, ?)", (str(uuid7()), '{"gtin": "04006381333931", "qty": 1}'))
+        conn.execute("COMMIT")
+        out.append((time.perf_counter_ns() - start) / 1e6)
+
+
+def run(iterations: int, workdir: Path) -> dict[str, float | int]:
+    """Run both loops and return the figures."""
+    store = generate_store(42)
+    device = build_device(workdir / "device.db", store_id=store.store_id, device_id="bench-device")
+    with UnitOfWork(device.engine) as uow:
+        apply_master_data(uow.conn, store)
+        uow.commit()
+    actor = Actor(user_id="u-assoc-1", session_id="bench", role="associate", device_id="bench-device")
+    device.bus.handle(StartReceipt(command_id="open", receipt_id="bench-receipt"), actor)
+    # Single-unit GTINs spread over the whole item master, so lookups are not all cache-hot.
+    gtins = [g for item in store.items for g in item.gtins if g not in item.pack_sizes]
+    raw = _raw_setup(workdir / "raw.db")
+
+    ours: list[float] = []
+    floor: list[float] = []
+    done = 0
+    while done < iterations:
+        n = min(BLOCK, iterations - done)
+        _raw_block(raw, n, floor)
+        for i in range(done, done + n):
+            cmd = ReceiveUnits(command_id=str(uuid7()), receipt_id="bench-receipt", gtin=gtins[(i * 7919) % len(gtins)])
+            start = time.perf_counter_ns()
+            device.bus.handle(cmd, actor)
+            ours.append((time.perf_counter_ns() - start) / 1e6)
+        done += n
+    raw.close()
+    device.engine.dispose()
+    p50, p99 = statistics.median(ours), _percentile(ours, 99)
+    raw_p50, raw_p99 = statistics.median(floor), _percentile(floor, 99)
+    return {
+        "iterations": iterations,
+        "items": len(store.items),
+        "locations": len(store.locations),
+        "p50_ms": round(p50, 3),
+        "p99_ms": round(p99, 3),
+        "raw_p50_ms": round(raw_p50, 3),
+        "raw_p99_ms": round(raw_p99, 3),
+        "ratio_p50": round(p50 / raw_p50, 2),
+        "ratio_p99": round(p99 / raw_p99, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m bench.scan_to_durable", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,500 iterations (under 30 s)")
+    parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the databases go (a real disk)")
+    args = parser.parse_args(argv)
+    iterations = args.iterations or (1500 if args.quick else 5000)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="scan-to-durable-", dir=args.dir))
+    try:
+        figures = run(iterations, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"scan to durable op, {figures['iterations']} receive scans, store of {figures['items']} items"
+          f" / {figures['locations']} locations, WAL + synchronous=FULL")
+    print(f"{'':34}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'ReceiveUnits -> committed op':34}{figures['p50_ms']:>10.3f}{figures['p99_ms']:>10.3f}")
+    print(f"{'raw sqlite3 INSERT transaction':34}{figures['raw_p50_ms']:>10.3f}{figures['raw_p99_ms']:>10.3f}")
+    print(f"{'ratio (ours / raw)':34}{figures['ratio_p50']:>10.2f}{figures['ratio_p99']:>10.2f}")
+    ok = figures["ratio_p99"] <= TARGET_RATIO_P99 and figures["p99_ms"] <= TARGET_P99_MS
+    print(f"targets: ratio_p99 <= {TARGET_RATIO_P99}, p99_ms <= {TARGET_P99_MS}: {'met' if ok else 'MISSED'}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
