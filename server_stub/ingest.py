@@ -51,8 +51,18 @@ _ATTEMPTS = 5
 
 
 def fingerprint(op: Op) -> str:
-    """sha256 of the op's canonical JSON (sorted keys, no spaces): same op, same fingerprint."""
-    canonical = json.dumps(op.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """sha256 of the op's canonical JSON (sorted keys, no spaces): same op, same fingerprint.
+
+    Every field of the envelope is covered (none is volatile: a resend is the very same op), with
+    the payload as the device wrote it, keys sorted.
+    """
+    envelope = {
+        "op_id": str(op.op_id), "store_id": op.store_id, "device_id": op.device_id, "seq": op.seq,
+        "type": op.type.value, "schema_version": op.schema_version, "user_id": op.user_id,
+        "session_id": op.session_id, "occurred_at": op.occurred_at.astimezone(dt.UTC).isoformat(),
+        "clock_offset_ms": op.clock_offset_ms, "payload": op.payload,
+    }
+    canonical = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -222,6 +232,7 @@ class Ingestor:
                     elif key.endswith("location_id"):
                         locations.add(value)
         lookups.prefetch(tx, items=items, locations=locations, users={op.user_id for op in ops})
+        tx.prefetch_occupancy(locations)
 
     def _apply_one(
         self, tx: StoreTx, op: Op, effective_at: dt.datetime, force_savepoints: bool

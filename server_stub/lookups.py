@@ -50,23 +50,27 @@ def prefetch(tx: StoreTx, *, items: Iterable[str] = (), locations: Iterable[str]
     _load(tx, "users", t.users, "user_id", ["role"], users)
 
 
+def _cached(tx: StoreTx, name: str, table: sa.Table, key: str, columns: list[str], wanted: str) -> Any:
+    cache = _cache(tx, name)
+    if wanted not in cache:
+        _load(tx, name, table, key, columns, [wanted])
+    return cache[wanted]
+
+
 def item_exists(tx: StoreTx, item_id: str) -> bool:
     """True when the item is in the store's item master."""
-    _load(tx, "items", t.items, "item_id", ["sku"], [item_id])
-    return _cache(tx, "items")[item_id] is not None
+    return _cached(tx, "items", t.items, "item_id", ["sku"], item_id) is not None
 
 
 def location(tx: StoreTx, location_id: str) -> LocationInfo | None:
     """The location, or None when the store has no such location."""
-    _load(tx, "locations", t.locations, "location_id", ["kind", "capacity"], [location_id])
-    found = _cache(tx, "locations")[location_id]
+    found = _cached(tx, "locations", t.locations, "location_id", ["kind", "capacity"], location_id)
     return None if found is None else LocationInfo(location_id, found[0], int(found[1]))
 
 
 def user_role(tx: StoreTx, user_id: str) -> str | None:
     """The user's role in this store, or None when unknown."""
-    _load(tx, "users", t.users, "user_id", ["role"], [user_id])
-    found = _cache(tx, "users")[user_id]
+    found = _cached(tx, "users", t.users, "user_id", ["role"], user_id)
     return None if found is None else str(found[0])
 
 

@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from edge_sync.contract import BalanceRecord, ChangeKind, StockStatus
+from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
-from server_stub.db import insert_ignore, is_sqlite, upsert, write_transaction
+from server_stub.db import fast_insert, insert_ignore, is_sqlite, upsert, write_transaction
 
 BalanceKey = tuple[str, str, str]
 """(item_id, location_id, status)"""
@@ -108,8 +108,9 @@ class StoreTx:
         self.flush()
         if self._touched:
             for key, qty in self.current_balances(self._touched).items():
-                record = BalanceRecord(item_id=key[0], location_id=key[1], status=StockStatus(key[2]), qty=qty)
-                self.change(ChangeKind.BALANCE, balance_key_str(key), record.model_dump(mode="json"))
+                # The BalanceRecord's JSON shape, built directly: this runs for every touched key.
+                data = {"item_id": key[0], "location_id": key[1], "status": key[2], "qty": qty}
+                self.change(ChangeKind.BALANCE, balance_key_str(key), data)
             self._touched.clear()
             self.flush()
         self.conn.execute(
@@ -182,7 +183,7 @@ class StoreTx:
         for table in self._tables:
             rows = self._rows[table]
             if rows:
-                self.conn.execute(table.insert(), rows)
+                fast_insert(self.conn, table, rows)
                 rows.clear()
         if self._postings:
             totals: dict[BalanceKey, int] = {}
@@ -200,8 +201,10 @@ class StoreTx:
             )
             self._touched.update(totals)
             self._postings.clear()
+            for loc, delta in self._loc_pending.items():
+                if loc in self._loc_db:
+                    self._loc_db[loc] += delta
             self._loc_pending.clear()
-            self._loc_db.clear()
 
     # -- one op's work, undone ----------------------------------------------------------------------
 
@@ -231,14 +234,27 @@ class StoreTx:
     def location_occupancy(self, location_id: str) -> int:
         """Units physically at a location now (every status but in_transit), buffered work included."""
         if location_id not in self._loc_db:
-            bal = t.balances
-            query = sa.select(sa.func.coalesce(sa.func.sum(bal.c.qty), 0)).where(
-                bal.c.store_id == self.store_id,
-                bal.c.location_id == location_id,
-                bal.c.status.in_(_OCCUPYING),
-            )
-            self._loc_db[location_id] = int(self.conn.execute(query).scalar_one())
+            self.prefetch_occupancy([location_id])
         return self._loc_db[location_id] + self._loc_pending.get(location_id, 0)
+
+    def prefetch_occupancy(self, location_ids: Iterator[str] | list[str] | set[str]) -> None:
+        """Read the flushed occupancy of many locations in one query."""
+        wanted = sorted({loc for loc in location_ids if loc not in self._loc_db})
+        bal = t.balances
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = (
+                sa.select(bal.c.location_id, sa.func.sum(bal.c.qty))
+                .where(
+                    bal.c.store_id == self.store_id,
+                    bal.c.location_id.in_(chunk),
+                    bal.c.status != StockStatus.IN_TRANSIT.value,
+                )
+                .group_by(bal.c.location_id)
+            )
+            found = {loc: int(qty) for loc, qty in self.conn.execute(query)}
+            for loc in chunk:
+                self._loc_db[loc] = found.get(loc, 0)
 
     def current_balances(self, keys: set[BalanceKey]) -> dict[BalanceKey, int]:
         """Flushed current balances of the given keys (0 where none)."""

@@ -1,0 +1,319 @@
+"""Ingest throughput of the central service, next to its ceiling measured in the same run.
+
+    python -m bench.ingest [--quick] [--ops N] [--batch 100] [--devices 4] [--pg-url URL]
+
+For SQLite (and PostgreSQL when reachable) it starts `backroom server` in a subprocess on a free
+loopback port with a fresh database holding a small generated store, then:
+
+1. pushes N putaway.confirm ops in batches over HTTP from several devices at once: applied ops/s
+   and the p99 latency of one batch;
+2. pushes the very same batches again (all duplicates): ops/s;
+3. the ceiling: the same effects (op rows, ledger rows, balance upserts, change-feed and ERP rows,
+   device and counter updates, one transaction per batch) written straight through SQLAlchemy
+   Core in this process, on a fresh database of the same kind.
+
+The last line is one JSON object: ops_per_s, dup_ops_per_s, ceiling_ops_per_s, ratio,
+p99_batch_ms (SQLite), and the same under "postgresql" when it ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from edge_sync.contract import (
+    SCHEMA_VERSION,
+    ItemRecord,
+    LocationKind,
+    LocationRecord,
+    MasterData,
+    Op,
+    OpType,
+    Role,
+    UserRecord,
+)
+from server_stub import tables as t
+from server_stub.db import create_engine_for, fast_insert, migrate, upsert
+from server_stub.ingest import fingerprint
+from server_stub.masterdata import load_master_data
+
+STORE = "BENCH-1"
+ITEMS = 200
+SHELVES = 100
+DEFAULT_PG = "postgresql+psycopg://backroom:backroom@127.0.0.1:5432/backroom_test"
+
+
+def master_data() -> MasterData:
+    """A small store: items, a dock, shelves with room, one associate."""
+    return MasterData(
+        store_id=STORE,
+        items=[ItemRecord(item_id=f"I{n}", sku=f"S{n}", gtins=[f"{n:014d}"], description=f"item {n}") for n in range(ITEMS)],
+        locations=[LocationRecord(location_id="DOCK", code="DOCK", zone="D", kind=LocationKind.DOCK)]
+        + [
+            LocationRecord(location_id=f"L{n}", code=f"L{n}", zone="A", kind=LocationKind.SHELF, capacity=1_000_000)
+            for n in range(SHELVES)
+        ],
+        users=[UserRecord(user_id="U1", name="Bench", role=Role.ASSOCIATE)],
+    )
+
+
+def make_batches(n_ops: int, batch: int, devices: int) -> list[list[Op]]:
+    """Per device, gap-free putaway ops cut into batches; devices interleaved."""
+    now = dt.datetime.now(dt.UTC)
+    per_device = n_ops // devices
+    out: list[list[list[Op]]] = []
+    for d in range(devices):
+        ops = [
+            Op(
+                op_id=uuid.uuid4(), store_id=STORE, device_id=f"HH-{d}", seq=s + 1, type=OpType.PUTAWAY_CONFIRM,
+                schema_version=SCHEMA_VERSION, user_id="U1", session_id="bench", occurred_at=now,
+                payload={"item_id": f"I{(s * 7 + d) % ITEMS}", "qty": 1 + s % 5, "from_location_id": "DOCK",
+                         "to_location_id": f"L{(s * 13 + d) % SHELVES}"},
+            )
+            for s in range(per_device)
+        ]
+        out.append([ops[i : i + batch] for i in range(0, len(ops), batch)])
+    return [b for group in out for b in group]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(url: str) -> Iterator[str]:
+    """`backroom server` in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "server", "--database-url", url, "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def push_all(base: str, bodies_by_device: dict[str, list[bytes]], expect: str) -> tuple[float, list[float]]:
+    """Each device pushes its batches in order on its own connection; (seconds, batch latencies)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def run(bodies: list[bytes]) -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=base, timeout=60, headers={"content-type": "application/json"}) as client:
+            for body in bodies:
+                start = time.perf_counter()
+                response = client.post(f"/v1/stores/{STORE}/ops", content=body)
+                mine.append(time.perf_counter() - start)
+                results = response.json()["results"]
+                bad = [r for r in results if r["status"] != expect]
+                if response.status_code != 200 or bad:
+                    errors.append(f"{response.status_code}: {bad[:1]}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(bodies,)) for bodies in bodies_by_device.values()]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"unexpected answers ({len(errors)}), first: {errors[0]}")
+    return elapsed, latencies
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def ceiling(url: str, batches: list[list[Op]]) -> float:
+    """The same rows written in-process with SQLAlchemy, one transaction per batch: ops/s.
+
+    It uses the service's own bulk writer (`fast_insert`, an executemany through the connection)
+    and upsert, so the ratio measures what HTTP, validation and the ingest rules add on top.
+    """
+    engine = create_engine_for(url)
+    migrate(engine)
+    load_master_data(engine, master_data())
+    now = dt.datetime.now(dt.UTC)
+    counters = {"change_seq": 0, "erp_seq": 0, "ledger_seq": 0}
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t.stores.c.change_seq, t.stores.c.ledger_seq).where(t.stores.c.store_id == STORE)).one()
+        counters["change_seq"], counters["ledger_seq"] = row
+    start = time.perf_counter()
+    for batch in batches:
+        ops_rows, ledger_rows, change_rows, erp_rows, bal = [], [], [], [], {}
+        for op in batch:
+            p = op.payload
+            ops_rows.append({"store_id": STORE, "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq,
+                             "type": op.type.value, "user_id": op.user_id, "occurred_at": op.occurred_at,
+                             "effective_at": op.occurred_at, "fingerprint": fingerprint(op), "status": "applied",
+                             "reason": None, "result": {}, "payload": p, "recorded_at": now})
+            for loc, status, delta in ((p["from_location_id"], "received", -p["qty"]), (p["to_location_id"], "available", p["qty"])):
+                counters["ledger_seq"] += 1
+                ledger_rows.append({"store_id": STORE, "entry_seq": counters["ledger_seq"], "item_id": p["item_id"],
+                                    "location_id": loc, "status": status, "delta": delta, "effective_at": op.occurred_at,
+                                    "recorded_at": now, "reason": "putaway", "op_id": op.op_id})
+                key = (p["item_id"], loc, status)
+                bal[key] = bal.get(key, 0) + delta
+            counters["erp_seq"] += 1
+            erp_rows.append({"store_id": STORE, "event_seq": counters["erp_seq"], "type": "putaway_confirmed",
+                             "occurred_at": op.occurred_at, "recorded_at": now, "op_id": op.op_id, "data": p})
+            counters["change_seq"] += 1
+            change_rows.append({"store_id": STORE, "change_seq": counters["change_seq"], "kind": "op_result",
+                                "key": str(op.op_id), "data": {"op_id": str(op.op_id), "status": "applied"}, "recorded_at": now})
+        for (item, loc, status), q in bal.items():
+            counters["change_seq"] += 1
+            change_rows.append({"store_id": STORE, "change_seq": counters["change_seq"], "kind": "balance",
+                                "key": f"{item}|{loc}|{status}", "data": {"qty": q}, "recorded_at": now})
+        with engine.begin() as conn:
+            fast_insert(conn, t.ops, ops_rows)
+            fast_insert(conn, t.ledger, ledger_rows)
+            upsert(conn, t.balances, [{"store_id": STORE, "item_id": k[0], "location_id": k[1], "status": k[2], "qty": q}
+                                      for k, q in bal.items()], ["store_id", "item_id", "location_id", "status"], increment=["qty"])
+            fast_insert(conn, t.erp_events, erp_rows)
+            fast_insert(conn, t.changes, change_rows)
+            conn.execute(t.stores.update().where(t.stores.c.store_id == STORE).values(**counters))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return sum(len(b) for b in batches) / elapsed
+
+
+@dataclass
+class Figures:
+    backend: str
+    ops_per_s: float
+    dup_ops_per_s: float
+    ceiling_ops_per_s: float
+    p99_batch_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ops_per_s / self.ceiling_ops_per_s
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ops_per_s": round(self.ops_per_s), "dup_ops_per_s": round(self.dup_ops_per_s),
+                "ceiling_ops_per_s": round(self.ceiling_ops_per_s), "ratio": round(self.ratio, 3),
+                "p99_batch_ms": round(self.p99_batch_ms, 1)}
+
+
+def measure(backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: int, devices: int) -> Figures:
+    """Apply, resend, and ceiling on one backend."""
+    migrate(server_url)
+    engine = create_engine_for(server_url)
+    load_master_data(engine, master_data())
+    engine.dispose()
+    batches = make_batches(n_ops, batch, devices)
+    bodies: dict[str, list[bytes]] = {}
+    for b in batches:
+        bodies.setdefault(b[0].device_id, []).append(json.dumps({"ops": [o.model_dump(mode="json") for o in b]}).encode())
+    total = sum(len(b) for b in batches)
+    with running_server(server_url) as base:
+        elapsed, latencies = push_all(base, bodies, "applied")
+        dup_elapsed, _ = push_all(base, bodies, "duplicate")
+    return Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000)
+
+
+def pg_schema_urls(base_url: str) -> tuple[str, str, list[str]] | None:
+    """Two fresh schemas on PostgreSQL (server, ceiling), or None when it is not reachable."""
+    try:
+        engine = sa.create_engine(base_url)
+        with engine.begin() as conn:
+            names = [f"bench_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+            for name in names:
+                conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        print(f"PostgreSQL not reachable ({str(exc.orig).strip().splitlines()[0]}); SQLite only", file=sys.stderr)
+        return None
+    u = sa.make_url(base_url)
+    urls = [u.update_query_dict({"options": f"-csearch_path={n}"}).render_as_string(hide_password=False) for n in names]
+    return urls[0], urls[1], names
+
+
+def drop_schemas(base_url: str, names: list[str]) -> None:
+    engine = sa.create_engine(base_url)
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table and the JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer ops, for a run well under a minute")
+    parser.add_argument("--ops", type=int, default=None, help="ops per phase (default 20000, quick 6000)")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--devices", type=int, default=4, help="devices pushing at once")
+    parser.add_argument("--pg-url", default=os.environ.get("BACKROOM_TEST_PG_URL", DEFAULT_PG))
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    n_ops = args.ops or (6000 if args.quick else 20000)
+
+    results: list[Figures] = []
+    with tempfile.TemporaryDirectory(prefix="backroom-bench-") as tmp:
+        results.append(measure("sqlite", f"sqlite:///{tmp}/server.db", f"sqlite:///{tmp}/ceiling.db", n_ops, args.batch, args.devices))
+    if not args.no_pg:
+        pg = pg_schema_urls(args.pg_url)
+        if pg is not None:
+            try:
+                results.append(measure("postgresql", pg[0], pg[1], n_ops, args.batch, args.devices))
+            finally:
+                drop_schemas(args.pg_url, pg[2])
+
+    print(f"ingest: {n_ops} putaway ops in batches of {args.batch}, {args.devices} devices pushing at once, loopback HTTP")
+    print(f"{'backend':<11} {'applied ops/s':>14} {'dup ops/s':>10} {'ceiling ops/s':>14} {'ratio':>6} {'p99 batch ms':>13}")
+    for f in results:
+        print(f"{f.backend:<11} {f.ops_per_s:>14,.0f} {f.dup_ops_per_s:>10,.0f} {f.ceiling_ops_per_s:>14,.0f} {f.ratio:>6.2f} {f.p99_batch_ms:>13.1f}")
+    print("targets (SQLite): ops/s >= 5,000; ratio >= 0.5; duplicate resend at least as fast as a first apply")
+    summary: dict[str, Any] = {"ops": n_ops, "batch": args.batch, **results[0].as_json()}
+    for f in results[1:]:
+        summary[f.backend] = f.as_json()
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
