@@ -8,6 +8,7 @@ so a reload sets the balance again instead of adding to it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,10 @@ from server_stub.txn import StoreTx
 
 OPENING = "opening"
 """The ledger reason of an opening balance."""
+
+OPENING_AS_OF = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""When opening balances take effect by default: before anything a device can report, so a count
+or a sale dated before the load still finds the opening stock in `balance_as_of`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ def _put(tx: StoreTx, table: sa.Table, rows: list[dict[str, Any]], key: Sequence
         upsert(tx.conn, table, chunk, ["store_id", *key], **kw)
 
 
-def load_master_data(engine: Engine, data: MasterData) -> LoadReport:
+def load_master_data(engine: Engine, data: MasterData, *, opening_as_of: dt.datetime = OPENING_AS_OF) -> LoadReport:
     """Write a store's master data, open documents and opening balances, all or nothing."""
     with write_transaction(engine) as conn:
         tx = StoreTx(conn, data.store_id)
@@ -162,7 +167,7 @@ def load_master_data(engine: Engine, data: MasterData) -> LoadReport:
             for record in records:
                 tx.change(kind, getattr(record, key), record.model_dump(mode="json"))
 
-        postings = _post_opening_balances(tx, data)
+        postings = _post_opening_balances(tx, data, opening_as_of)
         tx.finish()
         changes_written = tx.counter("change_seq") - change_before
     return LoadReport(
@@ -179,7 +184,7 @@ def load_master_data(engine: Engine, data: MasterData) -> LoadReport:
     )
 
 
-def _post_opening_balances(tx: StoreTx, data: MasterData) -> int:
+def _post_opening_balances(tx: StoreTx, data: MasterData, as_of: dt.datetime) -> int:
     if not data.opening_balances:
         return 0
     current = tx.current_balances({(b.item_id, b.location_id, b.status.value) for b in data.opening_balances})
@@ -189,6 +194,6 @@ def _post_opening_balances(tx: StoreTx, data: MasterData) -> int:
         delta = b.qty - current[key]
         current[key] = b.qty
         if delta:
-            tx.post(b.item_id, b.location_id, b.status.value, delta, effective_at=tx.now, reason=OPENING)
+            tx.post(b.item_id, b.location_id, b.status.value, delta, effective_at=as_of, reason=OPENING)
             posted += 1
     return posted
