@@ -15,8 +15,10 @@ from sqlalchemy import Engine
 from app.domain.commands import Command
 from app.domain.context import Clock, SystemClock
 from app.domain.policy import StorePolicy
-from app.services import counting, picking, putaway, receiving, tasks
+from app.services import counting, people, picking, putaway, receiving, tasks
 from app.services.bus import Handler, MessageBus
+from app.services.sync_status import sync_status
+from app.viewmodels.shell import ShellViewModel
 from edge_sync import outbox
 from edge_sync.db import open_device_database
 from edge_sync.uow import UnitOfWork, UnitOfWorkFactory, uow_factory
@@ -65,3 +67,13 @@ def build_device(
     bus = MessageBus(factory, all_handlers(), clock=clock, policy=policy)
     return Device(engine=engine, uow=factory, bus=bus, clock=clock, policy=policy,
                   store_id=store_id, device_id=device_id)
+
+
+def shell_view_model(device: Device) -> ShellViewModel:
+    """The sign-in/my-tasks view-model of one screen session on `device`."""
+    return ShellViewModel(
+        sign_in=lambda badge: people.sign_in_by_badge(device.uow, badge, device_id=device.device_id),
+        list_tasks=lambda actor, now: tasks.my_tasks(device.uow, actor, now),
+        sync_status=lambda: sync_status(device.uow),
+        clock=device.clock,
+    )

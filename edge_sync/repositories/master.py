@@ -186,12 +186,12 @@ class StockRepository:
 
     def move(self, item_id: str, location_id: str, status: str, delta: int) -> int:
         """Add `delta` (signed) to a stock row, creating it; return the new quantity."""
-        stmt = sqlite_insert(stock_t).values(item_id=item_id, location_id=location_id, status=status, qty=delta)
-        stmt = stmt.on_conflict_do_update(
+        insert = sqlite_insert(stock_t).values(item_id=item_id, location_id=location_id, status=status, qty=delta)
+        upsert = insert.on_conflict_do_update(
             index_elements=[stock_t.c.item_id, stock_t.c.location_id, stock_t.c.status],
             set_={"qty": stock_t.c.qty + delta},
         ).returning(stock_t.c.qty)
-        return int(self.conn.execute(stmt).scalar_one())
+        return int(self.conn.execute(upsert).scalar_one())
 
     def set(self, item_id: str, location_id: str, status: str, qty: int) -> None:
         """Set a stock row to an absolute quantity (from the server's balances)."""

@@ -142,7 +142,8 @@ class ReceivingRepository:
         r = driver(self.conn).execute(_RECEIPT_SQL, (receipt_id,)).fetchone()
         if r is None:
             return None
-        return ReceiptRow(*r[:6], dt.datetime.fromisoformat(r[6]), None if r[7] is None else dt.datetime.fromisoformat(r[7]))
+        return ReceiptRow(r[0], r[1], r[2], r[3], r[4], r[5], dt.datetime.fromisoformat(r[6]),
+                          None if r[7] is None else dt.datetime.fromisoformat(r[7]))
 
     def header(self, receipt_id: str) -> ReceiptHeader | None:
         """A receipt with its PO and ASN numbers and its dock's code."""

@@ -7,6 +7,7 @@ generated state (stock included) without duplicating anything.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import time
 
@@ -22,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same store")
     parser.add_argument("--items", type=int, default=5000, help="number of items (default 5000)")
     parser.add_argument("--locations", type=int, default=1500, help="number of locations (default 1500)")
+    parser.add_argument("--today", action="store_true",
+                        help="date the store's documents from 07:00 UTC today instead of a fixed Monday "
+                             "(the demo uses it so that due times are today's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     try:
-        data = generate_store(args.seed, args.store_id, items=args.items, locations=args.locations)
+        now = None
+        if args.today:
+            now = dt.datetime.now(dt.UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+        data = generate_store(args.seed, args.store_id, items=args.items, locations=args.locations, now=now)
     except ValueError as exc:
         print(f"cannot seed: {exc}")
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -423,3 +424,16 @@ def test_a_po_file_imports_against_the_seeded_store(engine: Engine, tmp_path: Pa
 def test_a_seed_store_id_with_spaces_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(seed, ["--database-url", f"sqlite:///{tmp_path / 's.db'}", "--store-id", "my store"]) == 2
     assert "may only use" in capsys.readouterr().out
+
+
+def test_seeding_with_today_dates_the_store_documents_from_this_morning(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    argv = ["--database-url", url, "--items", "300", "--locations", "100", "--today"]
+    assert _run(seed, argv) == 0
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as conn:
+            created = {r[0][:10] for r in conn.exec_driver_sql("SELECT created_at FROM tasks")}
+    finally:
+        engine.dispose()
+    assert created == {dt.datetime.now(dt.UTC).date().isoformat()}

@@ -1,0 +1,110 @@
+"""`backroom demo`: the central service on its embedded SQLite, the seeded store, the app in web mode.
+
+Everything runs on 127.0.0.1. The service runs as a child process (`backroom server`); the store
+is seeded on first start; the demo handheld's database is filled by a first sync from the service,
+the same pull a real device makes; then the Flet app is served in web mode with its local web
+client (no CDN), so it works with no internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SERVER_PORT = 8700
+APP_PORT = 8550
+STORE_ID = "store-001"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the demo's arguments."""
+    parser.add_argument("--data", type=Path, default=Path("var/demo"), help="where the demo keeps its databases")
+    parser.add_argument("--server-port", type=int, default=SERVER_PORT)
+    parser.add_argument("--app-port", type=int, default=APP_PORT)
+    parser.add_argument("--seed", type=int, default=42, help="the demo store's seed")
+    parser.add_argument("--fresh", action="store_true", help="start again from a newly seeded store")
+    parser.add_argument("--no-app", action="store_true", help="start the service and the device, not the UI")
+
+
+def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the central service stopped at start (exit {proc.returncode}); see the lines above")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the central service did not answer on {base_url} within {timeout:.0f} s")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start everything; block until Ctrl+C."""
+    from app.bootstrap import build_device
+    from edge_sync.pull import PullError, pull
+
+    data: Path = args.data
+    if args.fresh and data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    server_db = data / "server.db"
+    database_url = f"sqlite:///{server_db}"
+    needs_seed = not server_db.exists()
+    base_url = f"http://127.0.0.1:{args.server_port}"
+
+    cli = [sys.executable, "-m", "app.cli"]
+    if needs_seed:
+        print(f"Seeding the demo store (seed {args.seed}) ...", flush=True)
+        subprocess.run([*cli, "seed", "--database-url", database_url, "--store-id", STORE_ID,
+                        "--seed", str(args.seed), "--today"], check=True)
+    server = subprocess.Popen([*cli, "server", "--host", "127.0.0.1", "--port", str(args.server_port),
+                               "--database-url", database_url])
+    try:
+        _wait_healthy(base_url, server)
+        print(f"Central service: {base_url}  (API docs {base_url}/docs)", flush=True)
+        device = build_device(data / "handheld-1.db", store_id=STORE_ID, device_id="handheld-1")
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            try:
+                report = pull(client, device.engine, store_id=STORE_ID)
+                print(f"Handheld synced: {report.changes} changes in {report.pages} pages", flush=True)
+            except PullError as exc:
+                print(f"Handheld could not sync ({exc}); it works offline with what it has", flush=True)
+        if args.no_app:
+            print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
+            server.wait()
+            return 0
+        return _serve_app(device, args.app_port)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _serve_app(device: object, port: int) -> int:
+    import flet as ft
+
+    from app.bootstrap import Device, shell_view_model
+    from app.ui.shell import build_shell
+
+    assert isinstance(device, Device)
+
+    def main(page: ft.Page) -> None:
+        build_shell(page, shell_view_model(device))
+
+    print(f"Associate (handheld): http://127.0.0.1:{port}/", flush=True)
+    print(f"Manager (tablet):     http://127.0.0.1:{port}/   (sign in with a manager badge, e.g. BADGE-2001)", flush=True)
+    print("Sign in with badge BADGE-1001 (associate). Ctrl+C stops.", flush=True)
+    ft.run(main, view=None, host="127.0.0.1", port=port, no_cdn=True)
+    return 0

@@ -1,0 +1,74 @@
+"""The first screens in Flet: sign in by badge, then my tasks, with the sync line always on top.
+
+Drawing only: every decision is in `app.viewmodels.shell.ShellViewModel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flet as ft
+
+from app.viewmodels.shell import ShellViewModel
+
+COLOURS = {"ok": ft.Colors.GREEN_800, "error": ft.Colors.RED_800, "info": ft.Colors.BLUE_GREY_700}
+
+
+def build_shell(page: ft.Page, vm: ShellViewModel) -> None:
+    """Lay out the shell on `page` and wire its controls to the view-model."""
+    page.title = "Backroom"
+    page.padding = 12
+    page.scroll = ft.ScrollMode.AUTO
+
+    sync_line = ft.Text(size=14, color=ft.Colors.BLUE_GREY_700)
+    message = ft.Text(size=20, weight=ft.FontWeight.BOLD)
+    badge = ft.TextField(label="Badge", hint_text="Scan your badge", autofocus=True, text_size=22)
+    tasks = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    greeting = ft.Text(size=22, weight=ft.FontWeight.BOLD)
+    sign_in_view = ft.Column([ft.Text("Sign in", size=26, weight=ft.FontWeight.BOLD), badge], spacing=12)
+    home_view = ft.Column(visible=False, spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    def render() -> None:
+        st = vm.state
+        sync_line.value = st.sync_line
+        message.value = st.message
+        message.color = COLOURS.get(st.message_kind, COLOURS["info"])
+        signed_in = st.actor is not None
+        sign_in_view.visible = not signed_in
+        home_view.visible = signed_in
+        greeting.value = f"{st.name} · {st.actor.role}" if st.actor else ""
+        tasks.controls = [
+            ft.Container(
+                content=ft.Column([
+                    ft.Text(row.headline, size=18, weight=ft.FontWeight.W_600),
+                    ft.Text(row.detail, size=14),
+                ], spacing=2),
+                padding=12,
+                border_radius=8,
+                bgcolor=ft.Colors.AMBER_100 if row.urgent else ft.Colors.BLUE_GREY_50,
+            )
+            for row in st.tasks
+        ] or [ft.Text("No open tasks", size=16)]
+        page.update()
+
+    def on_badge(e: ft.Event[ft.TextField]) -> None:
+        vm.submit_badge(badge.value or "")
+        badge.value = ""
+        render()
+
+    def action(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
+        def handler(e: ft.Event[ft.Button]) -> None:
+            fn()
+            render()
+        return handler
+
+    badge.on_submit = on_badge
+    home_view.controls = [
+        greeting,
+        ft.Row([ft.Button("Refresh", on_click=action(vm.refresh)), ft.Button("Sign out", on_click=action(vm.sign_out))]),
+        ft.Text("My tasks", size=20, weight=ft.FontWeight.BOLD),
+        tasks,
+    ]
+    page.add(ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD), sync_line, message, sign_in_view, home_view)
+    vm.refresh()
+    render()

@@ -1,0 +1,77 @@
+"""The sign-in and my-tasks view-model, through the real services on the test store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine
+
+from app.domain.context import Actor, FakeClock
+from app.services import people, tasks
+from app.services.sync_status import sync_status
+from app.viewmodels.shell import ShellViewModel
+from edge_sync.contract import OpType, TaskReleasePayload
+from edge_sync.uow import UnitOfWork, uow_factory
+
+
+def _vm(engine: Engine, clock: FakeClock) -> ShellViewModel:
+    factory = uow_factory(engine)
+    return ShellViewModel(
+        sign_in=lambda badge: people.sign_in_by_badge(factory, badge, device_id="dev-test"),
+        list_tasks=lambda actor, now: tasks.my_tasks(factory, actor, now),
+        sync_status=lambda: sync_status(factory),
+        clock=clock,
+    )
+
+
+def test_a_known_badge_signs_in_and_lists_open_tasks_most_urgent_first(device_engine: Engine, clock: FakeClock) -> None:
+    vm = _vm(device_engine, clock)
+    vm.submit_badge(" badge-0001 ")
+    st = vm.state
+    assert st.actor is not None and st.actor.user_id == "u-assoc" and st.actor.role == "associate"
+    assert (st.message, st.message_kind) == ("Hello Ana", "ok")
+    assert [t.task_id for t in st.tasks] == ["task-pick-1", "task-count-1"]
+    assert st.tasks[0].headline == "Pick WEB-7001" and st.tasks[0].urgent
+    assert st.tasks[1].headline == "Count A-01-01-1" and not st.tasks[1].urgent
+    assert st.sync_line == "Never synced · all sent"
+
+
+def test_an_unknown_or_empty_badge_says_what_to_do(device_engine: Engine, clock: FakeClock) -> None:
+    vm = _vm(device_engine, clock)
+    vm.submit_badge("BADGE-9999")
+    assert vm.state.actor is None
+    assert vm.state.message == "Badge BADGE-9999 is not known on this device: ask a manager"
+    assert vm.state.message_kind == "error"
+    vm.submit_badge("   ")
+    assert vm.state.message == "Scan your badge"
+    vm.submit_badge("\x1b[31m" + "x" * 100)
+    assert vm.state.message.startswith("That is not a badge")
+
+
+def test_each_sign_in_is_a_new_session_and_sign_out_forgets_the_person(device_engine: Engine, clock: FakeClock) -> None:
+    vm = _vm(device_engine, clock)
+    vm.submit_badge("BADGE-0002")
+    first = vm.state.actor
+    vm.sign_out()
+    assert vm.state.actor is None and vm.state.tasks == []
+    vm.submit_badge("BADGE-0002")
+    assert isinstance(first, Actor) and vm.state.actor is not None
+    assert vm.state.actor.session_id != first.session_id and vm.state.actor.role == "manager"
+
+
+def test_the_sync_line_counts_what_waits_and_says_how_old_the_last_sync_is(device_engine: Engine, clock: FakeClock) -> None:
+    from sqlalchemy import text
+
+    with device_engine.begin() as conn:
+        conn.execute(text("UPDATE sync_state SET last_pull_at = :t"), {"t": (clock.now() - dt.timedelta(minutes=7)).isoformat()})
+    vm = _vm(device_engine, clock)
+    vm.refresh()
+    assert vm.state.sync_line == "Last sync 7 min ago · all sent"
+    with UnitOfWork(device_engine) as uow:
+        for _ in range(3):
+            uow.append_op(OpType.TASK_RELEASE, TaskReleasePayload(task_id="task-pick-1"),
+                          user_id="u-assoc", session_id="s", occurred_at=clock.now())
+        uow.conn.execute(text("UPDATE outbox SET state = 'parked' WHERE seq = 1"))
+        uow.commit()
+    vm.refresh()
+    assert vm.state.sync_line == "Last sync 7 min ago · 2 to send · 1 need attention"
