@@ -58,13 +58,11 @@ def query_balances(
     """Balances matching the filters, now (from `balances`) or as of a time (from the ledger)."""
     if as_of is None:
         tb = t.balances
-        qty = tb.c.qty
-        query = sa.select(tb.c.item_id, tb.c.location_id, tb.c.status, qty)
+        query = sa.select(tb.c.item_id, tb.c.location_id, tb.c.status, tb.c.qty)
     else:
         tb = t.ledger
-        qty = sa.func.sum(tb.c.delta)
         query = (
-            sa.select(tb.c.item_id, tb.c.location_id, tb.c.status, qty)
+            sa.select(tb.c.item_id, tb.c.location_id, tb.c.status, sa.func.sum(tb.c.delta))
             .where(tb.c.effective_at <= as_of)
             .group_by(tb.c.item_id, tb.c.location_id, tb.c.status)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from edge_sync.contract import ExceptionRecord, TaskLineRecord, TaskRecord, TaskStatus, TaskType
@@ -30,8 +29,8 @@ def task_row_from_record(record: TaskRecord, now: dt.datetime) -> dict[str, Any]
     }
 
 
-def task_record_from_row(row: Mapping[str, Any]) -> TaskRecord:
-    """The contract record of a `tasks` row."""
+def task_record_from_row(row: Any) -> TaskRecord:
+    """The contract record of a `tasks` row (a RowMapping or a dict)."""
     return TaskRecord(
         task_id=row["task_id"],
         type=TaskType(row["type"]),
@@ -49,7 +48,7 @@ def task_record_from_row(row: Mapping[str, Any]) -> TaskRecord:
     )
 
 
-def exception_record_from_row(row: Mapping[str, Any]) -> ExceptionRecord:
+def exception_record_from_row(row: Any) -> ExceptionRecord:
     """The contract record of an `exceptions` row."""
     return ExceptionRecord(
         exception_id=row["exception_id"],

@@ -181,9 +181,9 @@ def complete_task(tx: StoreTx, task_id: str, actor: Actor, *, op_id: Any = None)
             {"task_id": task_id, "first_completed_by_device_id": row}, **who,
         )
         return task, ex
-    ex = None
+    clash: str | None = None
     if _held_by_other(task, actor, tx.now):
-        ex = raise_exception(
+        clash = raise_exception(
             tx, "task_worked_twice",
             f"task {task_id} was completed by {actor.user_id} on {actor.device_id} while "
             f"{task.lease_holder_user_id} on {task.lease_holder_device_id} held it",
@@ -194,7 +194,7 @@ def complete_task(tx: StoreTx, task_id: str, actor: Actor, *, op_id: Any = None)
         tx, task_id, status=TaskStatus.DONE.value, lease_device_id=None, lease_user_id=None, lease_until=None,
         completed_by_device_id=actor.device_id,
     )
-    return record, ex
+    return record, clash
 
 
 def record_line_progress(tx: StoreTx, task_id: str | None, line_id: str | None, item_id: str, qty: int) -> None:

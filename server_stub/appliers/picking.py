@@ -61,8 +61,8 @@ def confirm_pick(ctx: OpContext) -> dict[str, Any]:
             ctx, p.order_id, p.line_id, picked_qty=line["picked_qty"] + p.qty,
             last_picked_device_id=ctx.op.device_id, last_picked_user_id=ctx.op.user_id,
         )
-        order = document(ctx.tx, "order", p.order_id)
-        if order is not None and order.get("status") == "open":
+        current = document(ctx.tx, "order", p.order_id)
+        if current is not None and current.get("status") == "open":
             set_status(ctx.tx, "order", p.order_id, "picking")
     ctx.erp(ErpEventType.PICK_CONFIRMED, {**what, "substitute_for_item_id": p.substitute_for_item_id})
     record_line_progress(ctx.tx, p.task_id, p.line_id, p.item_id, p.qty)

@@ -35,7 +35,7 @@ def _open_receipt(ctx: OpContext, receipt_id: str, po_id: str | None, asn_id: st
 
 
 def _line_key(line: dict[str, Any]) -> str:
-    return line.get("item_id") or line["gtin"]
+    return str(line.get("item_id") or line["gtin"])
 
 
 def receive_units(ctx: OpContext) -> dict[str, Any]:
