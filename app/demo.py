@@ -49,7 +49,9 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float =
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl+C."""
     from app.bootstrap import build_device
-    from edge_sync.pull import PullError, pull
+    from edge_sync.client import SyncClient
+    from edge_sync.errors import SyncError
+    from edge_sync.pull import pull
 
     data: Path = args.data
     if args.fresh and data.exists():
@@ -71,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
         _wait_healthy(base_url, server)
         print(f"Central service: {base_url}  (API docs {base_url}/docs)", flush=True)
         device = build_device(data / "handheld-1.db", store_id=STORE_ID, device_id="handheld-1")
-        with httpx.Client(base_url=base_url, timeout=30) as client:
+        with httpx.Client(base_url=base_url, timeout=30) as http:
             try:
-                report = pull(client, device.engine, store_id=STORE_ID)
+                report = pull(SyncClient(http, store_id=STORE_ID), device.engine)
                 print(f"Handheld synced: {report.changes} changes in {report.pages} pages", flush=True)
-            except PullError as exc:
-                print(f"Handheld could not sync ({exc}); it works offline with what it has", flush=True)
+            except SyncError as exc:
+                print(f"Handheld could not sync ({exc.message}); it works offline with what it has", flush=True)
         if args.no_app:
             print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
             server.wait()

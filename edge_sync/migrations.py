@@ -283,10 +283,52 @@ ALTER TABLE processed_commands_new RENAME TO processed_commands;
 """Every scan writes a receipt line, an op and a command id: fewer b-trees, fewer pages to sync.
 A scan's lines are found by (receipt, item); (receipt_id) alone and outbox.command_id were unused."""
 
+M0004_SYNC_OVERLAY = Migration(
+    "0004_sync_overlay",
+    _split(
+        """
+ALTER TABLE outbox ADD COLUMN feed_seen BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE sync_state ADD COLUMN last_attempt_at VARCHAR(32);
+ALTER TABLE sync_state ADD COLUMN last_success_at VARCHAR(32);
+ALTER TABLE sync_state ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE server_stock (
+    item_id VARCHAR NOT NULL,
+    location_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    qty INTEGER NOT NULL,
+    PRIMARY KEY (item_id, location_id, status)
+);
+INSERT INTO server_stock SELECT item_id, location_id, status, qty FROM stock;
+CREATE TABLE local_moves (
+    id INTEGER NOT NULL,
+    seq INTEGER,
+    item_id VARCHAR NOT NULL,
+    location_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    delta INTEGER NOT NULL,
+    PRIMARY KEY (id)
+);
+CREATE INDEX ix_local_moves_seq ON local_moves (seq);
+CREATE INDEX ix_local_moves_key ON local_moves (item_id, location_id, status);
+CREATE TABLE deferred_records (
+    kind VARCHAR NOT NULL,
+    "key" VARCHAR NOT NULL,
+    data JSON NOT NULL,
+    PRIMARY KEY (kind, "key")
+);
+"""
+    ),
+)
+"""What the associate sees is the service's state plus this device's own work not yet reflected in
+it: pulled balances go to server_stock, the device's own movements to local_moves, and records
+its unacknowledged ops change wait in deferred_records. Stock on a database from before this step
+is taken as the service's."""
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     M0001_INITIAL,
     M0002_PARKED_RESOLUTION_AND_SCAN_LOG,
     M0003_SCAN_PATH_INDEXES,
+    M0004_SYNC_OVERLAY,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 from uuid6 import uuid7
 
 from edge_sync import contract
@@ -49,7 +49,11 @@ def register_device(conn: Connection, *, store_id: str, device_id: str) -> None:
     """Write the one sync_state row; a device belongs to one store for its lifetime."""
     existing = conn.execute(select(_state.c.store_id, _state.c.device_id)).first()
     if existing is None:
-        conn.execute(insert(_state).values(id=1, store_id=store_id, device_id=device_id, next_seq=1, cursor=""))
+        # Only the columns of the first schema: a device is set up before or after any migration.
+        conn.exec_driver_sql(
+            "INSERT INTO sync_state (id, store_id, device_id, next_seq, cursor, clock_offset_ms)"
+            " VALUES (1, ?, ?, 1, '', 0)", (store_id, device_id),
+        )
     elif (existing.store_id, existing.device_id) != (store_id, device_id):
         raise ValueError(
             f"this database belongs to device {existing.device_id} of store {existing.store_id}"

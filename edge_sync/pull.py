@@ -4,40 +4,42 @@ Each page is applied in one local transaction together with the cursor that foll
 interrupted first sync resumes at the page it stopped in and never skips or loses a change: a
 page is either wholly applied with its cursor, or not at all.
 
-Errors:
-    PullError         the service could not be reached or answered badly; nothing of that page
-                      was applied, the cursor did not move. Retry later.
+Within a page, in this order:
+1. op results of this device's own ops: they settle ops whose push answer was lost, and mark
+   them acknowledged (edge_sync.overlay): the pulled state now includes what they did;
+2. records (items, locations, users, documents, tasks, orders); a task or order that one of this
+   device's unacknowledged ops changes is held back until that op is acknowledged;
+3. balances, into `server_stock`, and `stock` recomputed with this device's remaining moves.
+
+A failed fetch raises a SyncError (edge_sync.errors); nothing of that page is applied.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, update
 
-from edge_sync import contract
+from edge_sync import contract, overlay
+from edge_sync.client import SyncClient
+from edge_sync.db import driver
 from edge_sync.repositories import master
 from edge_sync.tables import SyncState
 from edge_sync.uow import UnitOfWork
 
 _state = SyncState.__table__  # type: ignore[attr-defined]
 
-
-class PullError(RuntimeError):
-    """A page could not be fetched or understood; nothing of it was applied."""
-
-
 Applier = Callable[[Connection, Iterable[Any]], None]
 
 APPLIERS: dict[contract.ChangeKind, Applier] = {
-    contract.ChangeKind.ITEM: master.apply_items,
     contract.ChangeKind.LOCATION: master.apply_locations,
+    contract.ChangeKind.ITEM: master.apply_items,
     contract.ChangeKind.USER: master.apply_users,
     contract.ChangeKind.PURCHASE_ORDER: master.apply_purchase_orders,
     contract.ChangeKind.ASN: master.apply_asns,
@@ -45,7 +47,14 @@ APPLIERS: dict[contract.ChangeKind, Applier] = {
     contract.ChangeKind.TASK: master.apply_tasks,
     contract.ChangeKind.BALANCE: master.apply_balances,
 }
-"""Kinds the device keeps locally. Op results and exceptions are read by the sync engine."""
+"""Kinds the device keeps, in the order a page applies them. Exceptions are for the manager's
+screens, which read them from the service."""
+
+_SETTLE_FROM_FEED = {
+    contract.OpStatus.APPLIED: "applied",
+    contract.OpStatus.DUPLICATE: "duplicate",
+    contract.OpStatus.REJECTED: "parked",
+}
 
 
 @dataclass
@@ -55,9 +64,12 @@ class PullReport:
     pages: int = 0
     changes: int = 0
     applied: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    acknowledged: int = 0
+    deferred: int = 0
     cursor: str = ""
     complete: bool = False
     """True when the last page said there was nothing more."""
+    server_time: dt.datetime | None = None
 
 
 def current_cursor(engine: Engine) -> str:
@@ -67,47 +79,73 @@ def current_cursor(engine: Engine) -> str:
     return "" if row is None else str(row.cursor)
 
 
-def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport) -> None:
+def _own_results(conn: Connection, results: list[contract.OpResult], now: dt.datetime, report: PullReport) -> set[overlay.Key]:
+    raw = driver(conn)
+    for r in results:
+        state = _SETTLE_FROM_FEED.get(r.status)
+        if state is None:
+            continue
+        # An op still pending here whose push answer was lost: the feed settles it.
+        raw.execute(
+            "UPDATE outbox SET state = ?, result = ?, last_error = ?, settled_at = ? WHERE op_id = ? AND state = 'pending'",
+            (state, json.dumps(r.result), r.reason if state == "parked" else None,
+             now.isoformat(timespec="microseconds"), str(r.op_id)),
+        )
+    seqs, keys = overlay.acknowledge(conn, (str(r.op_id) for r in results))
+    report.acknowledged += len(seqs)
+    return keys
+
+
+def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport, now: dt.datetime) -> None:
     """Apply one page's changes (latest version of each key wins) in the caller's transaction."""
     latest: dict[tuple[contract.ChangeKind, str], dict[str, Any] | None] = {}
     for change in page.changes:
         latest[(change.kind, change.key)] = change.data
+    results = [contract.OpResult.model_validate(d) for (k, _), d in latest.items()
+               if k is contract.ChangeKind.OP_RESULT and d is not None]
+    stale_keys = _own_results(conn, results, now, report)
+    # Held-back records first: anything newer in this page is applied (or held back) after them.
+    released: dict[contract.ChangeKind, list[BaseModel]] = defaultdict(list)
+    for kind_name, _key, held in overlay.releasable(conn):
+        ck = contract.ChangeKind(kind_name)
+        released[ck].append(contract.RECORDS[ck].model_validate(held))
+    for kind in APPLIERS:
+        if released.get(kind):
+            APPLIERS[kind](conn, released[kind])
+            report.applied[kind.value] += len(released[kind])
+    busy = overlay.touched(conn)
     grouped: dict[contract.ChangeKind, list[BaseModel]] = defaultdict(list)
-    for (kind, _key), data in latest.items():
+    for (kind, key), data in latest.items():
         if kind not in APPLIERS or data is None:
             continue
+        if (kind.value, key) in busy:
+            overlay.defer(conn, kind.value, key, data)
+            report.deferred += 1
+            continue
         grouped[kind].append(contract.RECORDS[kind].model_validate(data))
-    # In the fixed order of APPLIERS: master data first, then documents, then balances.
-    for kind in APPLIERS:
+    for kind, applier in APPLIERS.items():
         if grouped.get(kind):
-            APPLIERS[kind](conn, grouped[kind])
+            applier(conn, grouped[kind])
             report.applied[kind.value] += len(grouped[kind])
+    overlay.recompute(conn, stale_keys)
 
 
-def pull(client: httpx.Client, engine: Engine, *, store_id: str, limit: int = 1000,
-         max_pages: int | None = None, now: Callable[[], dt.datetime] | None = None) -> PullReport:
+def pull(client: SyncClient, engine: Engine, *, limit: int = 1000, max_pages: int | None = None,
+         now: Callable[[], dt.datetime] | None = None) -> PullReport:
     """Pull pages until the service has nothing more (or `max_pages`), applying each atomically."""
     report = PullReport(cursor=current_cursor(engine))
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     while max_pages is None or report.pages < max_pages:
-        try:
-            response = client.get(f"/v1/stores/{store_id}/changes", params={"cursor": report.cursor, "limit": limit})
-            response.raise_for_status()
-            page = contract.ChangesPage.model_validate_json(response.content)
-        except httpx.HTTPStatusError as exc:
-            raise PullError(f"the service answered {exc.response.status_code} to a pull") from exc
-        except httpx.HTTPError as exc:
-            raise PullError(f"the service could not be reached: {exc.__class__.__name__}") from exc
-        except ValidationError as exc:
-            raise PullError("the service sent a page this app does not understand") from exc
+        page = client.changes(report.cursor, limit)
         with UnitOfWork(engine) as uow:
-            apply_page(uow.conn, page, report)
+            apply_page(uow.conn, page, report, clock())
             uow.conn.execute(update(_state).where(_state.c.id == 1).values(
                 cursor=page.next_cursor, last_pull_at=clock()))
             uow.commit()
         report.pages += 1
         report.changes += len(page.changes)
         report.cursor = page.next_cursor
+        report.server_time = page.server_time
         if not page.has_more:
             report.complete = True
             break

@@ -210,6 +210,39 @@ class Stock(SQLModel, table=True):
     qty: int = 0
 
 
+class ServerStock(SQLModel, table=True):
+    """The service's balances as last pulled. `stock` = this + this device's unacknowledged moves."""
+
+    __tablename__ = "server_stock"
+    item_id: str = Field(primary_key=True)
+    location_id: str = Field(primary_key=True)
+    status: str = Field(primary_key=True)
+    qty: int = 0
+
+
+class LocalMove(SQLModel, table=True):
+    """One stock movement this device made, tied to the op that carries it to the service."""
+
+    __tablename__ = "local_moves"
+    __table_args__ = (Index("ix_local_moves_key", "item_id", "location_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, index=True)
+    """The outbox seq of the op; set when the unit of work commits."""
+    item_id: str
+    location_id: str
+    status: str
+    delta: int
+
+
+class DeferredRecord(SQLModel, table=True):
+    """A pulled record held back because this device's own unacknowledged ops change it."""
+
+    __tablename__ = "deferred_records"
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    data: dict[str, Any] = _json()
+
+
 class Count(SQLModel, table=True):
     __tablename__ = "counts"
     count_id: str = Field(primary_key=True)
@@ -252,6 +285,8 @@ class OutboxOp(SQLModel, table=True):
     settled_at: dt.datetime | None = _ts(nullable=True)
     resolution: str | None = None
     """Why a parked op was dismissed, or the op_id that replaced it."""
+    feed_seen: bool = False
+    """The op's result came down the change feed: the pulled state includes whatever it did."""
 
 
 class ProcessedCommand(SQLModel, table=True):
@@ -278,6 +313,9 @@ class SyncState(SQLModel, table=True):
     last_push_at: dt.datetime | None = _ts(nullable=True)
     last_pull_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    last_attempt_at: dt.datetime | None = _ts(nullable=True)
+    last_success_at: dt.datetime | None = _ts(nullable=True)
+    consecutive_failures: int = 0
 
 
 class ScanLog(SQLModel, table=True):

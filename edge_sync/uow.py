@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
-from edge_sync import contract, outbox
+from edge_sync import contract, outbox, overlay
 from edge_sync.db import driver
 
 
@@ -31,6 +31,7 @@ class UnitOfWork:
         self._engine = engine
         self._conn: Connection | None = None
         self._committed = False
+        self._last_seq: int | None = None
 
     @property
     def conn(self) -> Connection:
@@ -43,6 +44,7 @@ class UnitOfWork:
         self._conn = self._engine.connect()
         self._conn.begin()
         self._committed = False
+        self._last_seq = None
         return self
 
     def __exit__(
@@ -60,7 +62,12 @@ class UnitOfWork:
             self._conn = None
 
     def commit(self) -> None:
-        """Commit the transaction; after this returns the work is durable."""
+        """Commit the transaction; after this returns the work is durable.
+
+        Stock moved in this unit of work is tied to the last op it queued; moving stock without
+        queueing an op is a bug (the service would never hear of it) and raises MoveWithoutOp.
+        """
+        overlay.link_moves(self.conn, self._last_seq)
         self.conn.commit()
         self._committed = True
 
@@ -79,7 +86,7 @@ class UnitOfWork:
         command_id: str | None = None,
     ) -> outbox.AppendedOp:
         """Queue an op in this transaction."""
-        return outbox.append(
+        appended = outbox.append(
             self.conn,
             op_type=op_type,
             payload=payload,
@@ -88,6 +95,8 @@ class UnitOfWork:
             occurred_at=occurred_at,
             command_id=command_id,
         )
+        self._last_seq = appended.seq
+        return appended
 
     def handled_command(self, command_id: str) -> dict[str, Any] | None:
         """The stored result of a command id already handled, or None."""

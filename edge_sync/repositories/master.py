@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from edge_sync import contract
+from edge_sync import contract, overlay
 from edge_sync.db import driver
 from edge_sync.tables import (
     Asn,
@@ -185,20 +185,16 @@ class StockRepository:
         return [(r.location_id, r.status, int(r.qty)) for r in self.conn.execute(q)]
 
     def move(self, item_id: str, location_id: str, status: str, delta: int) -> int:
-        """Add `delta` (signed) to a stock row, creating it; return the new quantity."""
+        """Add `delta` (signed) to a stock row, creating it, and remember the movement for the
+        overlay (see edge_sync.overlay); return the new quantity."""
         insert = sqlite_insert(stock_t).values(item_id=item_id, location_id=location_id, status=status, qty=delta)
         upsert = insert.on_conflict_do_update(
             index_elements=[stock_t.c.item_id, stock_t.c.location_id, stock_t.c.status],
             set_={"qty": stock_t.c.qty + delta},
         ).returning(stock_t.c.qty)
-        return int(self.conn.execute(upsert).scalar_one())
-
-    def set(self, item_id: str, location_id: str, status: str, qty: int) -> None:
-        """Set a stock row to an absolute quantity (from the server's balances)."""
-        stmt = sqlite_insert(stock_t).values(item_id=item_id, location_id=location_id, status=status, qty=qty)
-        self.conn.execute(stmt.on_conflict_do_update(
-            index_elements=[stock_t.c.item_id, stock_t.c.location_id, stock_t.c.status], set_={"qty": qty}
-        ))
+        qty = int(self.conn.execute(upsert).scalar_one())
+        overlay.record_move(self.conn, item_id, location_id, status, delta)
+        return qty
 
 
 def _upsert(conn: Connection, table: object, key: list[str], rows: list[dict[str, object]]) -> None:
@@ -288,10 +284,8 @@ def apply_tasks(conn: Connection, records: Iterable[contract.TaskRecord]) -> Non
 
 
 def apply_balances(conn: Connection, records: Iterable[contract.BalanceRecord]) -> None:
-    """Set local stock rows to the server's balances."""
-    _upsert(conn, stock_t, ["item_id", "location_id", "status"], [
-        {"item_id": r.item_id, "location_id": r.location_id, "status": r.status.value, "qty": r.qty} for r in records
-    ])
+    """Take the service's balances; what screens show keeps this device's unacknowledged moves."""
+    overlay.set_server_balances(conn, ((r.item_id, r.location_id, r.status.value, r.qty) for r in records))
 
 
 def apply_master_data(conn: Connection, data: contract.MasterData) -> None:

@@ -13,7 +13,8 @@ from app.domain.commands import CloseReceipt, ConfirmPutaway, ReceiveUnits, Star
 from app.domain.errors import DomainError, InvalidState, NotFound, WrongScan
 from app.services import putaway, receiving
 from app.services.bus import MessageBus
-from edge_sync.repositories.master import StockRepository
+from edge_sync.contract import BalanceRecord, StockStatus
+from edge_sync.repositories.master import StockRepository, apply_balances
 from edge_sync.uow import UnitOfWork
 from tests.conftest import ASSOCIATE, outbox_rows
 from tests.fixtures.store import MUG_EACH
@@ -139,10 +140,12 @@ def bus(make_bus: Callable[..., MessageBus]) -> MessageBus:
 
 @pytest.fixture
 def on_dock(device_engine: Engine) -> Engine:
-    """Ten mugs and three cups received at DOCK-1, waiting to be put away."""
+    """Ten mugs and three cups received at DOCK-1 (as the service reports), waiting to be put away."""
     with UnitOfWork(device_engine) as uow:
-        StockRepository(uow.conn).move("item-mug", "loc-dock-1", "received", 10)
-        StockRepository(uow.conn).move("item-cup", "loc-dock-1", "received", 3)
+        apply_balances(uow.conn, [
+            BalanceRecord(item_id="item-mug", location_id="loc-dock-1", status=StockStatus.RECEIVED, qty=10),
+            BalanceRecord(item_id="item-cup", location_id="loc-dock-1", status=StockStatus.RECEIVED, qty=3),
+        ])
         uow.commit()
     return device_engine
 

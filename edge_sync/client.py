@@ -1,0 +1,92 @@
+"""The HTTP client of the sync: push a batch, fetch a page of changes. httpx does the I/O.
+
+Tests pass `httpx.MockTransport` (unit) or talk to the real service on loopback (integration).
+On 401 the client asks `refresh_session` for a new session once and repeats the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from edge_sync import contract
+from edge_sync.errors import BadAnswer, Offline, ServiceBusy, SessionExpired, SyncError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return None if value is None else max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class SyncClient:
+    """Talks to one store's endpoints of the central service."""
+
+    def __init__(self, http: httpx.Client, *, store_id: str,
+                 refresh_session: Callable[[], None] | None = None) -> None:
+        self.http = http
+        self.store_id = store_id
+        self._refresh = refresh_session
+
+    def push(self, request: contract.PushRequest) -> contract.PushResponse:
+        """Send a batch of ops; the answer has one result per op."""
+        body = request.model_dump_json().encode()
+        return self._call("POST", f"/v1/stores/{self.store_id}/ops", contract.PushResponse, content=body,
+                          headers={"content-type": "application/json"})
+
+    def changes(self, cursor: str, limit: int) -> contract.ChangesPage:
+        """One page of the store's changes after `cursor`."""
+        return self._call("GET", f"/v1/stores/{self.store_id}/changes", contract.ChangesPage,
+                          params={"cursor": cursor, "limit": limit})
+
+    def _call(self, method: str, path: str, model: type[M], **kw: object) -> M:
+        response = self._send(method, path, **kw)
+        if response.status_code == 401 and self._refresh is not None:
+            self._refresh()
+            response = self._send(method, path, **kw)
+        _raise_for(response)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise BadAnswer("the service sent an answer this app does not understand") from exc
+
+    def _send(self, method: str, path: str, **kw: object) -> httpx.Response:
+        try:
+            return self.http.request(method, path, **kw)  # type: ignore[arg-type]
+        except httpx.TimeoutException as exc:
+            raise Offline("the service did not answer in time") from exc
+        except httpx.TransportError as exc:
+            raise Offline("the service could not be reached") from exc
+
+
+def _raise_for(response: httpx.Response) -> None:
+    code = response.status_code
+    if code < 400:
+        return
+    if code == 401:
+        raise SessionExpired("the service no longer accepts this session: sign in again")
+    if code == 429:
+        raise ServiceBusy("the service asked to slow down", retry_after=_retry_after(response))
+    if code >= 500:
+        raise ServiceBusy(f"the service had a problem ({code})", retry_after=_retry_after(response))
+    raise BadAnswer(f"the service refused the request ({code}): {_detail(response)}")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return response.text[:200]
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail)[:200]
+    return str(detail)[:200]
+
+
+__all__ = ["SyncClient", "SyncError"]

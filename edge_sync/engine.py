@@ -1,0 +1,194 @@
+"""The sync engine: push pending ops in seq order, settle each with the service's answer, then pull.
+
+    report = engine.run_once()
+
+`run_once` never raises for a network or service problem: it returns a `SyncReport` whose
+`error` says what went wrong in words, and the scheduler backs off. One run at a time: a second
+caller while a run is under way gets a report marked `skipped`.
+
+Settling (in one local transaction per batch):
+    applied, duplicate   → the op is done; its stored result is kept
+    rejected             → parked with the service's reason, never resent as is; later ops go on
+    out_of_order         → the service is missing earlier ops (for instance it was restored from
+                           a backup): ops from its expected seq that were settled are sent again
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, update
+
+from edge_sync import contract, outbox
+from edge_sync.client import SyncClient
+from edge_sync.db import driver
+from edge_sync.errors import SyncError
+from edge_sync.pull import pull
+from edge_sync.tables import SyncState
+from edge_sync.uow import UnitOfWork
+
+_state = SyncState.__table__  # type: ignore[attr-defined]
+
+BATCH = 250
+MAX_BATCHES_PER_RUN = 400
+MAX_PAGES_PER_RUN = 200
+
+
+@dataclass
+class SyncReport:
+    """What one run did; the UI and the scheduler read only this."""
+
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    skipped: bool = False
+    sent: int = 0
+    applied: int = 0
+    duplicate: int = 0
+    parked: int = 0
+    out_of_order: int = 0
+    batches: int = 0
+    pulled: int = 0
+    pages: int = 0
+    drained: bool = False
+    """Nothing was left pending when the push phase ended."""
+    pull_complete: bool = False
+    error: str | None = None
+    retry_after: float | None = None
+    results: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run reached the service and finished."""
+        return self.error is None and not self.skipped
+
+
+class SyncEngine:
+    """Pushes and pulls for one device database."""
+
+    def __init__(self, engine: Engine, client: SyncClient, *, clock: Callable[[], dt.datetime] | None = None,
+                 batch: int = BATCH, app_version: str = "") -> None:
+        self.db = engine
+        self.client = client
+        self.now = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.batch = batch
+        self.app_version = app_version
+        self._lock = threading.Lock()
+
+    def run_once(self) -> SyncReport:
+        """Push everything pending, then pull what changed; record how it went."""
+        report = SyncReport(started_at=self.now())
+        if not self._lock.acquire(blocking=False):
+            report.skipped = True
+            return report
+        try:
+            try:
+                self._push(report)
+                pulled = pull(self.client, self.db, max_pages=MAX_PAGES_PER_RUN, now=self.now)
+                report.pulled, report.pages, report.pull_complete = pulled.changes, pulled.pages, pulled.complete
+            except SyncError as exc:
+                report.error, report.retry_after = exc.message, exc.retry_after
+            report.finished_at = self.now()
+            self._record(report)
+            return report
+        finally:
+            self._lock.release()
+
+    # --- push ---------------------------------------------------------------------------------
+
+    def _push(self, report: SyncReport) -> None:
+        while report.batches < MAX_BATCHES_PER_RUN:
+            with self.db.connect() as conn:
+                ops = outbox.pending_ops(conn, limit=self.batch)
+                status = self._status_report(conn)
+            if not ops:
+                report.drained = True
+                return
+            sent_at = self.now()
+            response = self.client.push(contract.PushRequest(ops=ops, device_status=status))
+            answered_at = self.now()
+            report.batches += 1
+            report.sent += len(ops)
+            if not self._settle(ops, response, sent_at, answered_at, report):
+                return  # only out-of-order answers: try again next run, not in a tight loop
+        report.drained = not self._has_pending()
+
+    def _has_pending(self) -> bool:
+        with self.db.connect() as conn:
+            return driver(conn).execute("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").fetchone() is not None
+
+    def _status_report(self, conn: object) -> contract.DeviceStatusReport:
+        raw = driver(conn)  # type: ignore[arg-type]
+        pending, oldest = raw.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending'").fetchone()
+        parked = raw.execute("SELECT count(*) FROM outbox WHERE state = 'parked'").fetchone()[0]
+        return contract.DeviceStatusReport(
+            pending=pending, parked=parked, app_version=self.app_version[:32],
+            oldest_pending_at=None if oldest is None else dt.datetime.fromisoformat(oldest),
+        )
+
+    def _settle(self, ops: list[contract.Op], response: contract.PushResponse, sent_at: dt.datetime,
+                answered_at: dt.datetime, report: SyncReport) -> bool:
+        """Record each op's answer; True when at least one op left the pending state."""
+        by_id = {r.op_id: r for r in response.results}
+        midpoint = sent_at + (answered_at - sent_at) / 2
+        offset_ms = int((response.server_time - midpoint).total_seconds() * 1000)
+        now = answered_at.isoformat(timespec="microseconds")
+        progress = False
+        with UnitOfWork(self.db) as uow:
+            raw = driver(uow.conn)
+            for op in ops:
+                result = by_id.get(op.op_id)
+                if result is None:
+                    continue  # not answered: still pending, sent again next time
+                status = result.status
+                report.results[status.value] = report.results.get(status.value, 0) + 1
+                if status in (contract.OpStatus.APPLIED, contract.OpStatus.DUPLICATE):
+                    raw.execute(
+                        "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = NULL,"
+                        " settled_at = ? WHERE seq = ? AND state = 'pending'",
+                        (status.value, json.dumps(result.result), now, op.seq),
+                    )
+                    if status is contract.OpStatus.APPLIED:
+                        report.applied += 1
+                    else:
+                        report.duplicate += 1
+                    progress = True
+                elif status is contract.OpStatus.REJECTED:
+                    raw.execute(
+                        "UPDATE outbox SET state = 'parked', result = ?, attempts = attempts + 1, last_error = ?,"
+                        " settled_at = ? WHERE seq = ? AND state = 'pending'",
+                        (json.dumps(result.result), result.reason or "refused by the service", now, op.seq),
+                    )
+                    report.parked += 1
+                    progress = True
+                else:
+                    report.out_of_order += 1
+                    raw.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
+                                (result.reason or "waiting for an earlier op", op.seq))
+                    expected = result.expected_seq
+                    if expected is not None and expected < op.seq:
+                        # The service lacks ops we thought it had: send them again from there.
+                        reset = raw.execute(
+                            "UPDATE outbox SET state = 'pending' WHERE seq >= ? AND seq < ?"
+                            " AND state IN ('applied', 'duplicate')", (expected, op.seq)).rowcount
+                        progress = progress or reset > 0
+            uow.conn.execute(update(_state).where(_state.c.id == 1).values(clock_offset_ms=offset_ms))
+            uow.commit()
+        return progress
+
+    # --- bookkeeping --------------------------------------------------------------------------
+
+    def _record(self, report: SyncReport) -> None:
+        with UnitOfWork(self.db) as uow:
+            values: dict[str, object] = {"last_attempt_at": report.started_at}
+            if report.error is None:
+                values |= {"last_success_at": report.finished_at, "last_error": None, "consecutive_failures": 0,
+                           "last_push_at": report.finished_at}
+            else:
+                failures = uow.conn.execute(select(_state.c.consecutive_failures)).scalar_one()
+                values |= {"last_error": report.error, "consecutive_failures": int(failures) + 1}
+            uow.conn.execute(update(_state).where(_state.c.id == 1).values(**values))
+            uow.commit()

@@ -1,0 +1,131 @@
+"""What the associate sees: the service's state plus this device's own work not yet reflected in it.
+
+- Pulled balances land in `server_stock`. Every stock movement a handler makes lands in `stock`
+  (what screens read) and in `local_moves`, tied to the op that carries it.
+- When an op's result comes down the change feed, the pulled state includes whatever the op did:
+  the op is *acknowledged*, its moves are dropped, and `stock` is recomputed for their keys as
+  `server_stock + remaining local moves`. A dismissed parked op is dropped the same way.
+- A pulled task or order that an unacknowledged op of this device changes is held back in
+  `deferred_records` and applied once no such op is left, so a pull never undoes a claim or a
+  pick on screen that the service has not seen yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from edge_sync.db import driver
+
+Key = tuple[str, str, str]
+"""(item_id, location_id, status)"""
+
+_RECOMPUTE_SQL = (
+    "INSERT INTO stock (item_id, location_id, status, qty) VALUES (?1, ?2, ?3,"
+    " coalesce((SELECT qty FROM server_stock WHERE item_id = ?1 AND location_id = ?2 AND status = ?3), 0)"
+    " + coalesce((SELECT sum(delta) FROM local_moves WHERE item_id = ?1 AND location_id = ?2 AND status = ?3), 0))"
+    " ON CONFLICT (item_id, location_id, status) DO UPDATE SET qty = excluded.qty"
+)
+_UNACKED = "feed_seen = 0 AND state NOT IN ('dismissed', 'resent')"
+
+REFERENCES: dict[str, tuple[str, ...]] = {"task": ("task_id",), "order": ("order_id",)}
+"""Record kinds a device's ops change, and the payload fields that name them."""
+
+
+class MoveWithoutOp(RuntimeError):
+    """Stock was moved in a unit of work that queued no op: the service would never hear of it."""
+
+
+def record_move(conn: Connection, item_id: str, location_id: str, status: str, delta: int) -> None:
+    """Remember a movement made in the current transaction; `link_moves` ties it to its op."""
+    driver(conn).execute(
+        "INSERT INTO local_moves (seq, item_id, location_id, status, delta) VALUES (NULL, ?, ?, ?, ?)",
+        (item_id, location_id, status, delta),
+    )
+
+
+def link_moves(conn: Connection, seq: int | None) -> None:
+    """Tie this transaction's movements to the last op it queued; refuse movements with no op."""
+    raw = driver(conn)
+    if seq is not None:
+        raw.execute("UPDATE local_moves SET seq = ? WHERE seq IS NULL", (seq,))
+    elif raw.execute("SELECT 1 FROM local_moves WHERE seq IS NULL LIMIT 1").fetchone() is not None:
+        raise MoveWithoutOp("stock moved without an op: nothing would tell the service")
+
+
+def recompute(conn: Connection, keys: Iterable[Key]) -> None:
+    """Set `stock` for `keys` to the pulled balance plus the remaining local moves."""
+    keys = list(set(keys))
+    if keys:
+        driver(conn).executemany(_RECOMPUTE_SQL, keys)
+
+
+def set_server_balances(conn: Connection, rows: Iterable[tuple[str, str, str, int]]) -> None:
+    """Store pulled balances (item, location, status, qty) and recompute what screens show."""
+    rows = list(rows)
+    driver(conn).executemany(
+        "INSERT INTO server_stock (item_id, location_id, status, qty) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (item_id, location_id, status) DO UPDATE SET qty = excluded.qty",
+        rows,
+    )
+    recompute(conn, ((i, loc, st) for i, loc, st, _ in rows))
+
+
+def drop_moves(conn: Connection, seqs: Iterable[int]) -> set[Key]:
+    """Forget the moves of ops the pulled state now includes (or that were dismissed); their keys."""
+    raw = driver(conn)
+    keys: set[Key] = set()
+    for seq in seqs:
+        keys.update(raw.execute(
+            "SELECT item_id, location_id, status FROM local_moves WHERE seq = ?", (seq,)).fetchall())
+        raw.execute("DELETE FROM local_moves WHERE seq = ?", (seq,))
+    return keys
+
+
+def acknowledge(conn: Connection, op_ids: Iterable[str]) -> tuple[list[int], set[Key]]:
+    """Mark this device's ops whose results came down the feed; return their seqs and stock keys."""
+    raw = driver(conn)
+    seqs: list[int] = []
+    for op_id in op_ids:
+        row = raw.execute("SELECT seq FROM outbox WHERE op_id = ? AND feed_seen = 0", (op_id,)).fetchone()
+        if row is not None:
+            seqs.append(int(row[0]))
+    if seqs:
+        raw.executemany("UPDATE outbox SET feed_seen = 1 WHERE seq = ?", [(s,) for s in seqs])
+    return seqs, drop_moves(conn, seqs)
+
+
+def touched(conn: Connection) -> set[tuple[str, str]]:
+    """(kind, id) of every task and order an unacknowledged op of this device changes."""
+    raw = driver(conn)
+    out: set[tuple[str, str]] = set()
+    for kind, fields in REFERENCES.items():
+        for field in fields:
+            rows = raw.execute(
+                f"SELECT DISTINCT json_extract(payload, '$.{field}') FROM outbox WHERE {_UNACKED}"
+                f" AND json_extract(payload, '$.{field}') IS NOT NULL"
+            )
+            out.update((kind, str(r[0])) for r in rows)
+    return out
+
+
+def defer(conn: Connection, kind: str, key: str, data: dict[str, Any]) -> None:
+    """Hold back a pulled record until this device's ops on it are acknowledged."""
+    driver(conn).execute(
+        "INSERT INTO deferred_records (kind, \"key\", data) VALUES (?, ?, ?)"
+        " ON CONFLICT (kind, \"key\") DO UPDATE SET data = excluded.data",
+        (kind, key, json.dumps(data)),
+    )
+
+
+def releasable(conn: Connection) -> list[tuple[str, str, dict[str, Any]]]:
+    """Held-back records no unacknowledged op changes any more; removed from the holding table."""
+    busy = touched(conn)
+    raw = driver(conn)
+    out = [(k, key, json.loads(d)) for k, key, d in raw.execute('SELECT kind, "key", data FROM deferred_records')
+           if (k, key) not in busy]
+    raw.executemany('DELETE FROM deferred_records WHERE kind = ? AND "key" = ?', [(k, key) for k, key, _ in out])
+    return out
