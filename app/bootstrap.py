@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 
 from app.domain.commands import Command
@@ -20,8 +21,14 @@ from app.services.bus import Handler, MessageBus
 from app.services.sync_status import sync_status
 from app.viewmodels.shell import ShellViewModel
 from edge_sync import outbox
+from edge_sync.client import SyncClient
+from edge_sync.engine import SyncEngine
+from edge_sync.scheduler import SyncScheduler
 from edge_sync.db import open_device_database
 from edge_sync.uow import UnitOfWork, UnitOfWorkFactory, uow_factory
+
+
+APP_VERSION = "0.1.0"
 
 
 def all_handlers() -> Mapping[type[Command], Handler]:
@@ -69,11 +76,21 @@ def build_device(
                   store_id=store_id, device_id=device_id)
 
 
+def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0) -> SyncScheduler:
+    """Sync `device` with the service at `base_url` in the background; local commits kick a run."""
+    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(15.0, connect=5.0))
+    engine = SyncEngine(device.engine, SyncClient(http, store_id=device.store_id), app_version=APP_VERSION)
+    scheduler = SyncScheduler(engine, interval_s=interval_s)
+    device.bus.after_commit = scheduler.kick
+    scheduler.start()
+    return scheduler
+
+
 def shell_view_model(device: Device) -> ShellViewModel:
     """The sign-in/my-tasks view-model of one screen session on `device`."""
     return ShellViewModel(
         sign_in=lambda badge: people.sign_in_by_badge(device.uow, badge, device_id=device.device_id),
         list_tasks=lambda actor, now: tasks.my_tasks(device.uow, actor, now),
-        sync_status=lambda: sync_status(device.uow),
+        sync_status=lambda: sync_status(device.engine),
         clock=device.clock,
     )

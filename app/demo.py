@@ -48,7 +48,7 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float =
 
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl+C."""
-    from app.bootstrap import build_device
+    from app.bootstrap import build_device, start_sync
     from edge_sync.client import SyncClient
     from edge_sync.errors import SyncError
     from edge_sync.pull import pull
@@ -79,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"Handheld synced: {report.changes} changes in {report.pages} pages", flush=True)
             except SyncError as exc:
                 print(f"Handheld could not sync ({exc.message}); it works offline with what it has", flush=True)
-        if args.no_app:
-            print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
-            server.wait()
-            return 0
-        return _serve_app(device, args.app_port)
+        scheduler = start_sync(device, base_url)
+        try:
+            if args.no_app:
+                print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
+                server.wait()
+                return 0
+            return _serve_app(device, args.app_port)
+        finally:
+            scheduler.shutdown()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -56,11 +56,14 @@ class MessageBus:
         *,
         clock: Clock,
         policy: StorePolicy,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._handlers = dict(handlers)
         self._clock = clock
         self._policy = policy
+        self.after_commit = after_commit
+        """Called after each commit (the sync scheduler's `kick`); must not block."""
 
     def handle(self, command: Command, actor: Actor) -> Outcome:
         """Handle `command` for `actor`; raises DomainError when refused."""
@@ -80,6 +83,8 @@ class MessageBus:
                 self._clock.now(),
             )
             uow.commit()
+        if self.after_commit is not None:
+            self.after_commit()
         return outcome
 
 

@@ -5,12 +5,14 @@ Drawing only: every decision is in `app.viewmodels.shell.ShellViewModel`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import flet as ft
 
 from app.viewmodels.shell import ShellViewModel
 
+REFRESH_S = 5.0
 COLOURS = {"ok": ft.Colors.GREEN_800, "error": ft.Colors.RED_800, "info": ft.Colors.BLUE_GREY_700}
 
 
@@ -31,6 +33,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel) -> None:
     def render() -> None:
         st = vm.state
         sync_line.value = st.sync_line
+        sync_line.color = ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900
         message.value = st.message
         message.color = COLOURS.get(st.message_kind, COLOURS["info"])
         signed_in = st.actor is not None
@@ -72,3 +75,12 @@ def build_shell(page: ft.Page, vm: ShellViewModel) -> None:
     page.add(ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD), sync_line, message, sign_in_view, home_view)
     vm.refresh()
     render()
+
+    async def keep_fresh() -> None:
+        # The sync runs in the background: redraw the banner and the list every few seconds.
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            vm.refresh()
+            render()
+
+    page.run_task(keep_fresh)

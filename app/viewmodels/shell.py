@@ -35,6 +35,7 @@ class ShellState:
     """info, ok or error: the colour of the message line."""
     tasks: list[TaskRowView] = field(default_factory=list)
     sync_line: str = ""
+    online: bool = False
 
 
 class ShellViewModel:
@@ -74,7 +75,9 @@ class ShellViewModel:
         now = self._clock.now()
         if self.state.actor is not None:
             self.state.tasks = [_row(t, now) for t in self._list_tasks(self.state.actor, now)]
-        self.state.sync_line = _sync_line(self._sync_status(), now)
+        status = self._sync_status()
+        self.state.sync_line = _sync_line(status, now)
+        self.state.online = status.online
 
 
 def _row(t: TaskSummary, now: dt.datetime) -> TaskRowView:
@@ -94,11 +97,25 @@ def _row(t: TaskSummary, now: dt.datetime) -> TaskRowView:
     return TaskRowView(t.task_id, headline, " · ".join(bits), urgent=t.priority <= 2)
 
 
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60:02d} min ago"
+
+
 def _sync_line(status: SyncStatus, now: dt.datetime) -> str:
-    waiting = f"{status.pending} to send" if status.pending else "all sent"
+    if status.pending:
+        age = status.oldest_pending_age_s(now) or 0.0
+        waiting = f"{status.pending} to send (oldest {_ago(age).replace(' ago', '')})" if age >= 60 else f"{status.pending} to send"
+    else:
+        waiting = "all sent"
     parked = f" · {status.parked} need attention" if status.parked else ""
-    if status.last_pull_at is None:
-        return f"Never synced · {waiting}{parked}"
-    minutes = int((now - status.last_pull_at).total_seconds() // 60)
-    ago = "just now" if minutes < 1 else f"{minutes} min ago"
-    return f"Last sync {ago} · {waiting}{parked}"
+    if status.last_success_at is None and status.last_pull_at is None:
+        head = "Not synced yet"
+    else:
+        last = max(t for t in (status.last_success_at, status.last_pull_at) if t is not None)
+        head = f"{'Online' if status.online else 'Offline'} · last sync {_ago((now - last).total_seconds())}"
+    return f"{head} · {waiting}{parked}"

@@ -26,5 +26,5 @@ def test_an_associate_signs_in_by_badge_and_sees_their_tasks(demo: Demo, browser
     page.get_by_text("Hello Ana").wait_for(timeout=15_000)  # type: ignore[attr-defined]
     # The seeded store has open pick and count tasks that anyone may take.
     page.get_by_text("Pick pickup order").first.wait_for(timeout=15_000)  # type: ignore[attr-defined]
-    page.get_by_text("all sent").wait_for(timeout=15_000)  # type: ignore[attr-defined]
+    page.get_by_text("Online · last sync").wait_for(timeout=20_000)  # type: ignore[attr-defined]
     screenshot(page, "handheld-my-tasks")

@@ -19,7 +19,7 @@ def _vm(engine: Engine, clock: FakeClock) -> ShellViewModel:
     return ShellViewModel(
         sign_in=lambda badge: people.sign_in_by_badge(factory, badge, device_id="dev-test"),
         list_tasks=lambda actor, now: tasks.my_tasks(factory, actor, now),
-        sync_status=lambda: sync_status(factory),
+        sync_status=lambda: sync_status(engine),
         clock=clock,
     )
 
@@ -33,7 +33,7 @@ def test_a_known_badge_signs_in_and_lists_open_tasks_most_urgent_first(device_en
     assert [t.task_id for t in st.tasks] == ["task-pick-1", "task-count-1"]
     assert st.tasks[0].headline == "Pick WEB-7001" and st.tasks[0].urgent
     assert st.tasks[1].headline == "Count A-01-01-1" and not st.tasks[1].urgent
-    assert st.sync_line == "Never synced · all sent"
+    assert st.sync_line == "Not synced yet · all sent"
 
 
 def test_an_unknown_or_empty_badge_says_what_to_do(device_engine: Engine, clock: FakeClock) -> None:
@@ -66,7 +66,7 @@ def test_the_sync_line_counts_what_waits_and_says_how_old_the_last_sync_is(devic
         conn.execute(text("UPDATE sync_state SET last_pull_at = :t"), {"t": (clock.now() - dt.timedelta(minutes=7)).isoformat()})
     vm = _vm(device_engine, clock)
     vm.refresh()
-    assert vm.state.sync_line == "Last sync 7 min ago · all sent"
+    assert vm.state.sync_line == "Offline · last sync 7 min ago · all sent"
     with UnitOfWork(device_engine) as uow:
         for _ in range(3):
             uow.append_op(OpType.TASK_RELEASE, TaskReleasePayload(task_id="task-pick-1"),
@@ -74,4 +74,20 @@ def test_the_sync_line_counts_what_waits_and_says_how_old_the_last_sync_is(devic
         uow.conn.execute(text("UPDATE outbox SET state = 'parked' WHERE seq = 1"))
         uow.commit()
     vm.refresh()
-    assert vm.state.sync_line == "Last sync 7 min ago · 2 to send · 1 need attention"
+    assert vm.state.sync_line == "Offline · last sync 7 min ago · 2 to send · 1 need attention"
+
+
+def test_the_sync_line_says_online_and_how_long_the_oldest_op_has_waited(device_engine: Engine, clock: FakeClock) -> None:
+    from sqlalchemy import text
+
+    with device_engine.begin() as conn:
+        conn.execute(text("UPDATE sync_state SET last_success_at = :t, consecutive_failures = 0"),
+                     {"t": (clock.now() - dt.timedelta(seconds=20)).isoformat()})
+    with UnitOfWork(device_engine) as uow:
+        uow.append_op(OpType.TASK_RELEASE, TaskReleasePayload(task_id="task-pick-1"), user_id="u-assoc",
+                      session_id="s", occurred_at=clock.now() - dt.timedelta(minutes=12))
+        uow.commit()
+    vm = _vm(device_engine, clock)
+    vm.refresh()
+    assert vm.state.online
+    assert vm.state.sync_line == "Online · last sync just now · 1 to send (oldest 12 min)"
