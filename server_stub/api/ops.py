@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from edge_sync.contract import Op, OpResult, OpStatus, PushRequest, PushResponse
 from server_stub import tables as t
@@ -26,12 +30,49 @@ def _timed_push(services: ServicesDep, store_id: str, request: PushRequest) -> I
     return report
 
 
-@router.post("/ops", response_model=PushResponse, summary="Push a batch of ops, in seq order")
-def push_ops(store_id: StoreId, body: PushRequest, services: ServicesDep) -> Response:
+def _parse_push(raw: bytes) -> PushRequest:
+    try:
+        return PushRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        # The same 422 FastAPI gives for a body it validated itself.
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)], body=raw
+        ) from exc
+
+
+def _push_json(services: ServicesDep, store_id: str, raw: bytes) -> bytes:
+    report = _timed_push(services, store_id, _parse_push(raw))
+    return PushResponse(results=report.results, server_time=report.server_time).model_dump_json().encode()
+
+
+def document_push_body(openapi: dict[str, Any]) -> None:
+    """Add PushRequest and the models it names to the OpenAPI components, for the push route's body."""
+    schema = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in {**schema.pop("$defs", {}), "PushRequest": schema}.items():
+        components.setdefault(name, definition)
+
+
+# The body is read and validated here in one step (`model_validate_json`, straight from the bytes)
+# rather than by FastAPI's generic pipeline (json.loads, then validation of Python objects, then a
+# copy), which cost more than applying the batch on a 100-op push; `openapi_extra` keeps the
+# documented schema.
+@router.post(
+    "/ops",
+    response_model=PushResponse,
+    summary="Push a batch of ops, in seq order",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}},
+        }
+    },
+)
+async def push_ops(store_id: StoreId, request: Request, services: ServicesDep) -> Response:
     """Apply each op once; answer applied / duplicate / rejected / out_of_order per op."""
-    report = _timed_push(services, store_id, body)
-    response = PushResponse(results=report.results, server_time=report.server_time)
-    return Response(content=response.model_dump_json(), media_type="application/json")
+    raw = await request.body()
+    content = await run_in_threadpool(_push_json, services, store_id, raw)
+    return Response(content=content, media_type="application/json")
 
 
 @router.put(

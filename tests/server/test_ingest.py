@@ -131,3 +131,18 @@ def test_a_device_status_is_recorded_with_each_push(handheld: Device, client: As
     board = {d["device_id"]: d for d in devices}
     assert board["HH-1"]["last_seq"] == 1 and board["HH-1"]["pending"] == 4 and board["HH-1"]["app_version"] == "1.2.3"
     assert board["HH-1"]["lag_seconds"] is not None
+
+
+def test_a_push_body_that_is_not_a_valid_batch_is_refused_with_422_naming_the_field(client: AsgiClient) -> None:
+    not_json = client.post(f"/v1/stores/{STORE}/ops", content=b"{not json", headers={"content-type": "application/json"})
+    assert not_json.status_code == 422 and not_json.json()["detail"][0]["loc"][0] == "body"
+    no_seq = client.post(f"/v1/stores/{STORE}/ops", json={"ops": [{"op_id": str(uuid.uuid4()), "store_id": STORE}]})
+    assert no_seq.status_code == 422
+    assert ["body", "ops", 0, "seq"] in [err["loc"] for err in no_seq.json()["detail"]]
+
+
+def test_the_push_body_is_documented(client: AsgiClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/stores/{store_id}/ops"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/PushRequest"}
+    assert "ops" in spec["components"]["schemas"]["PushRequest"]["properties"]
