@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -56,14 +57,58 @@ def fingerprint(op: Op) -> str:
     Every field of the envelope is covered (none is volatile: a resend is the very same op), with
     the payload as the device wrote it, keys sorted.
     """
+    # Keys in sorted order, as `canonical_json` sorts them.
     envelope = {
-        "op_id": str(op.op_id), "store_id": op.store_id, "device_id": op.device_id, "seq": op.seq,
-        "type": op.type.value, "schema_version": op.schema_version, "user_id": op.user_id,
-        "session_id": op.session_id, "occurred_at": op.occurred_at.astimezone(dt.UTC).isoformat(),
-        "clock_offset_ms": op.clock_offset_ms, "payload": op.payload,
+        "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id,
+        "occurred_at": op.occurred_at.astimezone(dt.UTC).isoformat(), "op_id": str(op.op_id), "payload": op.payload,
+        "schema_version": op.schema_version, "seq": op.seq, "session_id": op.session_id, "store_id": op.store_id,
+        "type": op.type.value, "user_id": op.user_id,
     }
-    canonical = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(envelope)).hexdigest()
+
+
+def canonical_json(value: dict[str, Any]) -> bytes:
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)`, UTF-8.
+
+    The fingerprint is stored, so these bytes must never change. pydantic-core writes the very same
+    text for strings, integers, booleans, null, lists and objects (same escapes, no ASCII
+    escaping) about five times faster; anything else (floats, whose repr differs, huge integers,
+    other types) goes through json.dumps itself.
+    """
+    plain = _sorted_plain(value)
+    if plain is not _NOT_PLAIN:
+        try:
+            return to_json(plain)
+        except PydanticSerializationError:
+            pass
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+_NOT_PLAIN = object()
+_INT_LIMIT = 2**63
+
+
+def _sorted_plain(value: Any) -> Any:
+    """A copy of a JSON value with every object's keys sorted; _NOT_PLAIN if it holds any other type."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if -_INT_LIMIT <= value < _INT_LIMIT else _NOT_PLAIN
+    if kind is dict:
+        if not all(type(k) is str for k in value):
+            return _NOT_PLAIN
+        out = {}
+        for key in sorted(value):
+            item = _sorted_plain(value[key])
+            if item is _NOT_PLAIN:
+                return _NOT_PLAIN
+            out[key] = item
+        return out
+    if kind is list:
+        items = [_sorted_plain(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    return _NOT_PLAIN
 
 
 @dataclass(slots=True)
