@@ -40,7 +40,7 @@ from server_stub import lookups
 from server_stub import tables as t
 from server_stub.appliers import APPLIERS, OpContext
 from server_stub.auth import MANAGER_ROLES, Actor
-from server_stub.db import insert_ignore, read_transaction, write_transaction
+from server_stub.db import binder, insert_ignore, loader, marker, read_transaction, select_in, write_transaction
 from server_stub.errors import InvalidRequest, OpRejected
 from server_stub.settings import Settings
 from server_stub.txn import StoreTx, utcnow
@@ -140,15 +140,15 @@ class _Stored:
 
 def _load_stored(conn: Connection, store_id: str, op_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
     o = t.ops
-    found: dict[uuid.UUID, _Stored] = {}
-    unique = list(dict.fromkeys(op_ids))
-    for start in range(0, len(unique), 500):
-        query = sa.select(o.c.op_id, o.c.fingerprint, o.c.status, o.c.reason, o.c.result, o.c.seq).where(
-            o.c.store_id == store_id, o.c.op_id.in_(unique[start : start + 500])
-        )
-        for op_id, fp, status, reason, result, seq in conn.execute(query):
-            found[op_id] = _Stored(fp, status, reason, result, seq)
-    return found
+    to_db, op_id_of, result_of = binder(conn, o.c.op_id), loader(conn, o.c.op_id), loader(conn, o.c.result)
+    m = marker(conn)
+    rows = select_in(
+        conn,
+        f"SELECT op_id, fingerprint, status, reason, result, seq FROM ops WHERE store_id = {m} AND op_id IN ({{in}})",
+        [to_db(i) for i in dict.fromkeys(op_ids)],
+        before=[store_id],
+    )
+    return {op_id_of(op_id): _Stored(fp, status, reason, result_of(result), seq) for op_id, fp, status, reason, result, seq in rows}
 
 
 def _answer_stored(op: Op, fp: str, stored: _Stored, now: dt.datetime) -> OpResult:

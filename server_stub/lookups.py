@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server_stub import tables as t
+from server_stub.db import marker, select_in
 from server_stub.txn import StoreTx
 
 
@@ -32,15 +33,14 @@ def _cache(tx: StoreTx, name: str) -> dict[str, Any]:
 def _load(tx: StoreTx, name: str, table: sa.Table, key: str, columns: list[str], ids: Iterable[str]) -> None:
     cache = _cache(tx, name)
     wanted = sorted({i for i in ids if i and i not in cache})
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for i in chunk:
-            cache[i] = None
-        query = sa.select(table.c[key], *(table.c[c] for c in columns)).where(
-            table.c.store_id == tx.store_id, table.c[key].in_(chunk)
-        )
-        for row in tx.conn.execute(query):
-            cache[row[0]] = tuple(row[1:])
+    if not wanted:
+        return
+    for i in wanted:
+        cache[i] = None
+    m = marker(tx.conn)
+    sql = f"SELECT {key}, {', '.join(columns)} FROM {table.name} WHERE store_id = {m} AND {key} IN ({{in}})"
+    for row in select_in(tx.conn, sql, wanted, before=[tx.store_id]):
+        cache[row[0]] = tuple(row[1:])
 
 
 def prefetch(tx: StoreTx, *, items: Iterable[str] = (), locations: Iterable[str] = (), users: Iterable[str] = ()) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
-from server_stub.db import fast_insert, insert_ignore, is_sqlite, upsert, write_transaction
+from server_stub.db import add_to, fast_insert, insert_ignore, is_sqlite, marker, select_in, write_transaction
 
 BalanceKey = tuple[str, str, str]
 """(item_id, location_id, status)"""
@@ -189,15 +189,12 @@ class StoreTx:
             totals: dict[BalanceKey, int] = {}
             for key, delta in self._postings:
                 totals[key] = totals.get(key, 0) + delta
-            upsert(
+            add_to(
                 self.conn,
                 t.balances,
-                [
-                    {"store_id": self.store_id, "item_id": k[0], "location_id": k[1], "status": k[2], "qty": q}
-                    for k, q in totals.items()
-                ],
-                ["store_id", "item_id", "location_id", "status"],
-                increment=["qty"],
+                ("store_id", "item_id", "location_id", "status"),
+                "qty",
+                [(self.store_id, *k, q) for k, q in totals.items()],
             )
             self._touched.update(totals)
             self._postings.clear()
@@ -240,33 +237,32 @@ class StoreTx:
     def prefetch_occupancy(self, location_ids: Iterator[str] | list[str] | set[str]) -> None:
         """Read the flushed occupancy of many locations in one query."""
         wanted = sorted({loc for loc in location_ids if loc not in self._loc_db})
-        bal = t.balances
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            query = (
-                sa.select(bal.c.location_id, sa.func.sum(bal.c.qty))
-                .where(
-                    bal.c.store_id == self.store_id,
-                    bal.c.location_id.in_(chunk),
-                    bal.c.status != StockStatus.IN_TRANSIT.value,
-                )
-                .group_by(bal.c.location_id)
-            )
-            found = {loc: int(qty) for loc, qty in self.conn.execute(query)}
-            for loc in chunk:
-                self._loc_db[loc] = found.get(loc, 0)
+        if not wanted:
+            return
+        m = marker(self.conn)
+        found = dict(select_in(
+            self.conn,
+            f"SELECT location_id, SUM(qty) FROM balances WHERE store_id = {m} AND status <> {m} AND location_id IN ({{in}}) "
+            "GROUP BY location_id",
+            wanted,
+            before=[self.store_id, StockStatus.IN_TRANSIT.value],
+        ))
+        for loc in wanted:
+            self._loc_db[loc] = int(found.get(loc) or 0)
 
     def current_balances(self, keys: set[BalanceKey]) -> dict[BalanceKey, int]:
         """Flushed current balances of the given keys (0 where none)."""
-        bal = t.balances
-        item_ids = sorted({k[0] for k in keys})
-        found: dict[BalanceKey, int] = {}
-        for start in range(0, len(item_ids), 500):
-            query = sa.select(bal.c.item_id, bal.c.location_id, bal.c.status, bal.c.qty).where(
-                bal.c.store_id == self.store_id, bal.c.item_id.in_(item_ids[start : start + 500])
-            )
-            for item_id, location_id, status, qty in self.conn.execute(query):
-                key = (item_id, location_id, status)
-                if key in keys:
-                    found[key] = int(qty)
-        return {key: found.get(key, 0) for key in sorted(keys)}
+        wanted = sorted(keys)
+        m = marker(self.conn)
+        # A join with the keys as a table of VALUES: SQLite answers a row-value IN by scanning the store.
+        rows = select_in(
+            self.conn,
+            "WITH k (item_id, location_id, status) AS ({in}) "
+            "SELECT b.item_id, b.location_id, b.status, b.qty FROM k JOIN balances b "
+            f"ON b.store_id = {m} AND b.item_id = k.item_id AND b.location_id = k.location_id AND b.status = k.status",
+            wanted,
+            after=[self.store_id],
+            width=3,
+        )
+        found = {(item_id, location_id, status): int(qty) for item_id, location_id, status, qty in rows}
+        return {key: found.get(key, 0) for key in wanted}
