@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("server_stub.commands.seed", "create the deterministic demo store in the service database"),
     "import": ("server_stub.commands.import_data", "import items, locations or POs from CSV or JSON"),
     "demo": ("app.demo", "start the service, seed a store and run the app in web mode"),
+    "labels": ("app.commands.labels", "print location and item labels for the seeded store"),
 }
 
 
