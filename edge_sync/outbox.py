@@ -93,7 +93,7 @@ def append(
 
 
 def pending_ops(conn: Connection, *, limit: int = contract.MAX_BATCH, after_seq: int = 0) -> list[contract.Op]:
-    """The next pending ops in seq order, as they go on the wire (older payloads upgraded)."""
+    """The next pending ops in seq order, as they go on the wire (each as it was written)."""
     raw = driver(conn)
     state = raw.execute("SELECT store_id, device_id FROM sync_state WHERE id = 1").fetchone()
     if state is None:
@@ -116,29 +116,28 @@ def _wire(r: tuple[Any, ...], *, store_id: str, device_id: str) -> contract.Op:
 
 
 def to_wire(row: Any, *, store_id: str, device_id: str) -> contract.Op:
-    """Turn an outbox row into a contract.Op, upgrading a payload queued under an older schema.
+    """Turn an outbox row into a contract.Op: the op exactly as it was first written.
 
-    A payload written by this build was validated when it was appended and is sent as stored,
-    without validating it again: draining a long queue is bound by this loop
-    (bench/drain.py). Older payloads are upgraded and validated.
+    The payload was validated when it was appended and is sent as stored, without validating it
+    again: draining a long queue is bound by this loop (bench/drain.py). An op queued under an
+    older schema_version goes with that version and its payload unchanged; the service upgrades
+    it (`contract.parse_payload`). Upgrading here instead would change the op's fingerprint after
+    an app upgrade, and an op the service applied before it (its answer lost) would come back
+    "op_id reused with a different payload" and be parked although it was applied.
     """
     op_type = contract.OpType(row["type"])
-    version = int(row["schema_version"])
-    payload = dict(row["payload"])
-    if version != contract.SCHEMA_VERSION:
-        payload = contract.parse_payload(op_type, version, payload).model_dump(mode="json")
     return contract.Op.model_construct(
         op_id=UUID(row["op_id"]),
         store_id=store_id,
         device_id=device_id,
         seq=int(row["seq"]),
         type=op_type,
-        schema_version=contract.SCHEMA_VERSION,
+        schema_version=int(row["schema_version"]),
         user_id=row["user_id"],
         session_id=row["session_id"],
         occurred_at=row["occurred_at"],
         clock_offset_ms=int(row["clock_offset_ms"]),
-        payload=payload,
+        payload=dict(row["payload"]),
     )
 
 
