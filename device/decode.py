@@ -160,16 +160,22 @@ class FrameDecoder:
         self._learn("primary", (self.clock() - start) * 1000, gray.size)
         if found:
             self._queue = deque(s for s in self._queue if not _overlaps(s.region, found))
-        elif not self._queue and self._elapsed(start) + self._predict("regions", 0) <= self.budget_ms:
+        # A stream whose whole-frame pass alone fills the budget would never get to its region
+        # work: after two frames without any, one piece runs regardless.
+        force = self._starved >= 2
+        want_regions = not found and not self._queue
+        work_wanted = want_regions or bool(self._queue)
+        ran = 0
+        if want_regions and (force or self._elapsed(start) + self._predict("regions", 0) <= self.budget_ms):
             t0 = self.clock()
             regions = find_regions(gray)[:MAX_REGIONS]
             self._learn("regions", (self.clock() - t0) * 1000, gray.size)
             self._queue.extend(_region_steps(regions))
-        ran = 0
+            ran += 1
         while self._queue:
             step = self._queue[0]
             predicted = self._predict(step.op, step.region.pixels)
-            if self._elapsed(start) + predicted > self.budget_ms and not (self._starved >= 2 and ran == 0):
+            if self._elapsed(start) + predicted > self.budget_ms and not (force and ran == 0):
                 break
             self._queue.popleft()
             t0 = self.clock()
@@ -179,7 +185,7 @@ class FrameDecoder:
             if got:
                 _merge(found, got)
                 self._queue = deque(s for s in self._queue if s.region is not step.region)
-        self._starved = 0 if ran or not self._queue else self._starved + 1
+        self._starved = 0 if ran or not work_wanted else self._starved + 1
         return found
 
     def _elapsed(self, start: float) -> float:

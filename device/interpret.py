@@ -65,9 +65,10 @@ def _interpret_value(value: str, symbology: Symbology, *, trust_separators: bool
     if symbology.is_gs1:
         return parse_element_string(value, symbology, trust_separators=trust_separators)
     digits = value.replace(" ", "")
-    if symbology is Symbology.ITF or (digits.isascii() and digits.isdigit() and len(digits) in GTIN_LENGTHS):
-        if symbology in (Symbology.UNKNOWN, Symbology.ITF):
-            return _item(normalise_gtin(digits, symbology), symbology)
+    short_number = digits.isascii() and digits.isdigit() and len(digits) <= max(GTIN_LENGTHS)
+    if symbology is Symbology.ITF or (short_number and symbology is Symbology.UNKNOWN):
+        # Up to 14 digits can only be a GTIN (the shortest element strings worth a scan are longer).
+        return _item(normalise_gtin(digits, symbology), symbology)
     if symbology is Symbology.UNKNOWN and value[:2].isascii() and value[:2].isdigit():
         # A scanner that sends no symbology identifier: digits that are not a bare GTIN can only
         # be a GS1 element string (GS1-128 or GS1 DataMatrix without its `]C1`/`]d2`).

@@ -31,8 +31,8 @@ __all__ = ["LOCATION_PREFIX", "ParsedLocation", "is_location_like", "location_la
 
 LOCATION_PREFIX = "loc-"
 
-_RACK = re.compile(r"^(?P<zone>[A-F]|BR)-(?P<aisle>\d{2})-(?P<bay>\d{2})-(?P<level>\d{1,2})$")
-_LANE = re.compile(r"^(?P<zone>DOCK|STG)-(?P<n>\d{1,3})$")
+_RACK = re.compile(r"^(?P<zone>[A-F]|BR)-(?P<aisle>[0-9]{2})-(?P<bay>[0-9]{2})-(?P<level>[0-9]{1,2})$")
+_LANE = re.compile(r"^(?P<zone>DOCK|STG)-(?P<n>[0-9]{1,3})$")  # ASCII digits only: int() takes others
 # Anything that starts like a location (letters then a dash) is judged by the scheme, so a
 # damaged label gets "not one of ours" rather than "not a product barcode".
 _LOOKS_LIKE = re.compile(r"^(LOC-)?[A-Z]{1,4}-", re.IGNORECASE)
