@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,12 +29,14 @@ from edge_sync.status import read_status
 from edge_sync.uow import UnitOfWork
 from server_stub.app import create_app
 from server_stub import tables as server_tables
+from server_stub.db import create_engine_for
 from server_stub.ledger import balance_as_of
 from server_stub.masterdata import load_master_data
 from tests.fixtures.store import MUG_EACH, STORE_ID, TEA, small_store
 from tests.support.fault_proxy import DROP_RESPONSE, ERROR_5XX, EVEN_MIX, FAULTS, FaultProxy
 from tests.support.ledger_check import DOCK, ITEM, LANE, balance, ledger_equality, qty_of, queue_putaways
-from tests.support.live_server import live_server
+from tests.support.live_server import free_port, live_server
+from tests.support.server_process import ServiceProcess, prepare_database
 from tests.support.sync_stack import Handheld, handheld
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
@@ -355,3 +359,72 @@ def _exceptions(server_db: Engine) -> list[dict[str, object]]:
         rows = conn.execute(sa.select(ex.c.exception_id, ex.c.kind, ex.c.device_id, ex.c.details)
                             .where(ex.c.store_id == STORE_ID)).all()
     return [dict(r._mapping) for r in rows]
+
+
+def test_a_drain_resumes_and_completes_across_service_restarts(tmp_path: Path) -> None:
+    db = tmp_path / "server.db"
+    prepare_database(db, chaos_store())
+    dev = Syncer(tmp_path / "dev.db", "http://127.0.0.1:1", device_id="dev-restart", batch=20)
+    queue_putaways(dev.device.engine, 3000)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                report = dev.engine.run_once()
+                dev.reports.append(report)
+                if report.ok and report.drained and report.pull_complete:
+                    return
+                time.sleep(0.05 if report.error else 0)  # a short backoff while the service is away
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    def landed() -> int:
+        with dev.device.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE state != 'pending'").scalar_one())
+
+    def wait_for(n: int) -> None:
+        deadline = time.monotonic() + 60
+        while landed() < n and not done.is_set() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    service = ServiceProcess(db, port=free_port())
+    service.start()
+    dev.http.base_url = httpx.URL(service.url)
+    worker = threading.Thread(target=drain, name="drain", daemon=True)
+    try:
+        worker.start()
+        wait_for(1000)
+        at_stop = landed()
+        service.stop()          # a graceful restart: requests under way finish first
+        time.sleep(0.3)
+        service.start()
+        wait_for(at_stop + 800)
+        at_kill = landed()
+        service.kill()          # then a crash: whatever the service was doing stops there
+        time.sleep(0.3)
+        service.start()
+        assert done.wait(90), "the drain did not finish"
+        worker.join(10)
+    finally:
+        service.stop()
+        dev.close()
+    assert failures == []
+    assert 0 < at_stop < at_kill < 3000, (at_stop, at_kill)
+    assert sum(1 for r in dev.reports if r.error) >= 2, "the device never noticed the service was away"
+    server_db = create_engine_for(f"sqlite:///{db}")
+    try:
+        check = ledger_equality(server_db, dev.device.engine, store_id=STORE_ID, device_id="dev-restart")
+        with server_db.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        moved = balance(server_db, STORE_ID, ITEM, LANE, "available")
+    finally:
+        server_db.dispose()
+    assert check.problems == [], check.problems
+    assert (check.device_ops, check.applied) == (3000, 3000)
+    assert moved == sum(qty_of(i) for i in range(3000))
+    assert service.starts == 3
