@@ -38,7 +38,7 @@ except ImportError:  # mobile builds: no zxing-cpp recipe
 
 pyzbar: Any
 try:
-    from pyzbar import pyzbar
+    from pyzbar import pyzbar  # type: ignore[no-redef]
     from pyzbar.pyzbar import ZBarSymbol
 
     HAVE_ZBAR = True
@@ -132,7 +132,7 @@ def read_primary(gray: npt.NDArray[np.uint8]) -> list[Decoded]:
         return []
     h, w = gray.shape
     if w > 800:  # zbar on a full 720p frame costs 30-130 ms; half size keeps it near the budget
-        small = cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        small = np.asarray(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA), dtype=np.uint8)
         back = np.array([[2.0, 0, 0], [0, 2.0, 0]])
         return [d.moved(back) for d in read_zbar(small)]
     return read_zbar(gray)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from epcpy import epc_pure_identity_to_gs1_element_string, hex_to_tag_encodable
+from epcpy.utils.parsers import epc_pure_identity_to_gs1_element_string, hex_to_tag_encodable
 from epcpy.utils.common import ConvertException
 
 from device.errors import EpcError, NotGs1TagError

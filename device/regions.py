@@ -56,8 +56,9 @@ def find_regions(gray: Gray, *, max_regions: int = 6) -> list[Region]:
     thr = max(25.0, float(mag.mean() + 2.0 * mag.std()))
     _, mask = cv2.threshold(mag, thr, 255, cv2.THRESH_BINARY)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
-    mask = cv2.erode(mask, None, iterations=2)
-    mask = cv2.dilate(mask, None, iterations=3)
+    square = np.ones((3, 3), dtype=np.uint8)
+    mask = cv2.erode(mask, square, iterations=2)
+    mask = cv2.dilate(mask, square, iterations=3)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     regions: list[Region] = []
     min_area = 300 / (f * f) * 4
@@ -93,6 +94,6 @@ def crop_region(gray: Gray, region: Region, *, extra_angle: float = 0.0) -> tupl
     m[0, 2] += out_w / 2 - region.cx
     m[1, 2] += out_h / 2 - region.cy
     crop = cv2.warpAffine(gray, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    crop = cv2.normalize(crop, None, 0, 255, cv2.NORM_MINMAX)
+    crop = cv2.normalize(crop, np.empty_like(crop), 0, 255, cv2.NORM_MINMAX)
     back = cv2.invertAffineTransform(m)
     return np.ascontiguousarray(crop, dtype=np.uint8), back.astype(np.float64)

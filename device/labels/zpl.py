@@ -16,7 +16,7 @@ __all__ = ["to_zpl", "zpl_document"]
 
 
 def _fh(text: str) -> str:
-    out = []
+    out: list[str] = []
     for ch in text:
         if ch in "^~_" or not (32 <= ord(ch) < 127):
             out.extend(f"_{b:02X}" for b in ch.encode("utf-8"))
