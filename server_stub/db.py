@@ -12,6 +12,8 @@ PostgreSQL: a plain pool; writers serialize per store by locking the store's cou
 from __future__ import annotations
 
 import contextlib
+import logging
+import operator
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -25,8 +27,12 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
+SQLITE_AUTOCHECKPOINT_PAGES = 20_000
+CHECKPOINT_EVERY_COMMITS = 8
 _WRITE = "backroom_write"
 
 
@@ -64,6 +70,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # appends to the ops index land all over it, and a small cache turns each into a read.
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -79,13 +86,40 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
     return conn_or_engine.dialect.name == "sqlite"
 
 
-_SQLITE_WRITERS: dict[int, threading.Lock] = {}
+class _Writers:
+    """This process's queue of SQLite writers on one database, and its checkpoint schedule."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.commits = 0
+
+    def committed(self) -> bool:
+        """Count a commit (under `lock`); True when it is time for a checkpoint."""
+        self.commits += 1
+        return self.commits % CHECKPOINT_EVERY_COMMITS == 0
+
+
+_SQLITE_WRITERS: dict[int, _Writers] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.Lock:
+def _writers(engine: Engine) -> _Writers:
     with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(id(engine.pool), threading.Lock())
+        return _SQLITE_WRITERS.setdefault(id(engine.pool), _Writers())
+
+
+def _checkpoint(engine: Engine) -> None:
+    # A PASSIVE checkpoint copies WAL frames into the database file without taking the write lock,
+    # so it runs after this writer let go and the next writer is not held up. SQLite's own
+    # automatic checkpoint would run inside the committing writer's transaction; it stays on, set
+    # high (SQLITE_AUTOCHECKPOINT_PAGES), as the backstop for writes outside write_transaction.
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
+    except Exception as exc:  # noqa: BLE001 - a checkpoint that cannot run now runs next time
+        log.debug("checkpoint skipped: %s", exc)
+    finally:
+        raw.close()
 
 
 @contextlib.contextmanager
@@ -95,10 +129,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         # SQLite has one writer at a time. Queue this process's writers on a lock: SQLite's own
         # busy handler polls with sleeps of up to 100 ms, which wrecks latency under contention.
         # Other processes (several uvicorn workers) still meet at BEGIN IMMEDIATE.
-        with _writer_lock(engine), engine.connect() as conn:
+        writers = _writers(engine)
+        with writers.lock, engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+            checkpoint = writers.committed()
+        if checkpoint:
+            _checkpoint(engine)
         return
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
@@ -191,6 +229,43 @@ def select_in(
     return out
 
 
+_BINDERS: dict[tuple[str, str, str], Callable[[Any], Any]] = {}
+
+
+def _bound(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> list[Any]:
+    out = []
+    for name, value in values.items():
+        key = (conn.dialect.name, table.name, name)
+        bind = _BINDERS.get(key)
+        if bind is None:
+            bind = _BINDERS[key] = binder(conn, table.c[name])
+        out.append(bind(value))
+    return out
+
+
+def fast_update(conn: Connection, table: sa.Table, where: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """UPDATE `table` SET `values` WHERE the `where` columns equal theirs, at driver level (values bound as Core would)."""
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    sql = (
+        f"UPDATE {q.format_table(table)} SET {', '.join(f'{q.quote(c)} = {m}' for c in values)} "
+        f"WHERE {' AND '.join(f'{q.quote(c)} = {m}' for c in where)}"
+    )
+    conn.exec_driver_sql(sql, tuple(_bound(conn, table, values) + _bound(conn, table, where)))
+
+
+def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
+    """`insert_ignore` at driver level: rows (all with the same columns) whose key exists are skipped."""
+    if not rows:
+        return
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    columns = list(rows[0])
+    sql = (
+        f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([m] * len(columns))}) ON CONFLICT ({', '.join(q.quote(c) for c in key)}) DO NOTHING"
+    )
+    conn.exec_driver_sql(sql, [tuple(_bound(conn, table, row)) for row in rows])
+
+
 _INCREMENT_SQL: dict[tuple[str, str, str], str] = {}
 
 
@@ -274,26 +349,30 @@ class FastInsert:
             f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in self.columns)}) "
             f"VALUES ({', '.join([marker] * len(self.columns))})"
         )
-        self.processors: list[Callable[[Any], Any] | None] = [
-            _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
-            for c in table.columns
-        ]
-        self.memoize = [not isinstance(c.type, sa.JSON) for c in table.columns]
+        self.values = operator.itemgetter(*self.columns)
+        self.converters: list[tuple[int, Callable[[Any], Any], bool]] = []
+        for i, c in enumerate(table.columns):
+            proc = _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                # A batch repeats the same timestamps many times: convert each once.
+                self.converters.append((i, proc, isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)))
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null)."""
-        columns: list[list[Any]] = []
-        for name, proc, memo in zip(self.columns, self.processors, self.memoize, strict=True):
-            values = [row.get(name) for row in rows]
-            if proc is not None:
+        try:
+            records: list[Any] = list(map(self.values, rows))
+        except KeyError:
+            records = [tuple(row.get(name) for name in self.columns) for row in rows]
+        if self.converters:
+            columns: list[Any] = list(zip(*records, strict=True))
+            for i, proc, memo in self.converters:
                 if memo:
-                    # A batch repeats the same timestamps and ids many times: convert each once.
                     seen: dict[Any, Any] = {}
-                    values = [seen[v] if v in seen else seen.setdefault(v, proc(v)) for v in values]
+                    columns[i] = [seen[v] if v in seen else seen.setdefault(v, proc(v)) for v in columns[i]]
                 else:
-                    values = [proc(v) for v in values]
-            columns.append(values)
-        conn.exec_driver_sql(self.sql, list(zip(*columns, strict=True)))
+                    columns[i] = list(map(proc, columns[i]))
+            records = list(zip(*columns, strict=True))
+        conn.exec_driver_sql(self.sql, records)
 
 
 _FAST: dict[tuple[str, str], FastInsert] = {}

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy.engine import Connection, Engine
@@ -40,7 +39,16 @@ from server_stub import lookups
 from server_stub import tables as t
 from server_stub.appliers import APPLIERS, OpContext
 from server_stub.auth import MANAGER_ROLES, Actor
-from server_stub.db import binder, insert_ignore, loader, marker, read_transaction, select_in, write_transaction
+from server_stub.db import (
+    binder,
+    fast_insert_ignore,
+    fast_update,
+    loader,
+    marker,
+    read_transaction,
+    select_in,
+    write_transaction,
+)
 from server_stub.errors import InvalidRequest, OpRejected
 from server_stub.settings import Settings
 from server_stub.txn import StoreTx, utcnow
@@ -57,13 +65,19 @@ def fingerprint(op: Op) -> str:
     Every field of the envelope is covered (none is volatile: a resend is the very same op), with
     the payload as the device wrote it, keys sorted.
     """
-    # Keys in sorted order, as `canonical_json` sorts them.
+    # Keys in sorted order, as `canonical_json` sorts them; only the payload needs sorting.
     envelope = {
         "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id,
         "occurred_at": op.occurred_at.astimezone(dt.UTC).isoformat(), "op_id": str(op.op_id), "payload": op.payload,
         "schema_version": op.schema_version, "seq": op.seq, "session_id": op.session_id, "store_id": op.store_id,
         "type": op.type.value, "user_id": op.user_id,
     }
+    payload = _sorted_plain(op.payload)
+    if payload is not _NOT_PLAIN and all(-_INT_LIMIT <= n < _INT_LIMIT for n in (op.clock_offset_ms, op.schema_version, op.seq)):
+        try:
+            return hashlib.sha256(to_json({**envelope, "payload": payload})).hexdigest()
+        except PydanticSerializationError:
+            pass
     return hashlib.sha256(canonical_json(envelope)).hexdigest()
 
 
@@ -95,20 +109,31 @@ def _sorted_plain(value: Any) -> Any:
         return value
     if kind is int:
         return value if -_INT_LIMIT <= value < _INT_LIMIT else _NOT_PLAIN
-    if kind is dict:
-        if not all(type(k) is str for k in value):
-            return _NOT_PLAIN
-        out = {}
-        for key in sorted(value):
-            item = _sorted_plain(value[key])
-            if item is _NOT_PLAIN:
-                return _NOT_PLAIN
-            out[key] = item
-        return out
     if kind is list:
         items = [_sorted_plain(v) for v in value]
         return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
-    return _NOT_PLAIN
+    if kind is not dict:
+        return _NOT_PLAIN
+    try:
+        keys = sorted(value)
+    except TypeError:
+        return _NOT_PLAIN
+    out = {}
+    # Scalars inline: this runs for every op's payload.
+    for key in keys:
+        if type(key) is not str:
+            return _NOT_PLAIN
+        item = value[key]
+        kind = type(item)
+        if kind is int:
+            if not -_INT_LIMIT <= item < _INT_LIMIT:
+                return _NOT_PLAIN
+        elif not (kind is str or kind is bool or item is None):
+            item = _sorted_plain(item)
+            if item is _NOT_PLAIN:
+                return _NOT_PLAIN
+        out[key] = item
+    return out
 
 
 @dataclass(slots=True)
@@ -161,6 +186,23 @@ def _answer_stored(op: Op, fp: str, stored: _Stored, now: dt.datetime) -> OpResu
     return OpResult(op_id=op.op_id, seq=op.seq, status=OpStatus.DUPLICATE, result=stored.result, server_time=now)
 
 
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A payload that did not validate: the reason the op is rejected."""
+
+    reason: str
+
+
+def _parse(op: Op) -> Any:
+    """The op's validated payload, or _Refused; pure, so it runs before the store's lock."""
+    try:
+        return parse_payload(op.type, op.schema_version, op.payload)
+    except ValidationError as exc:
+        return _Refused(_explain(exc))
+    except ValueError as exc:
+        return _Refused(str(exc)[:500])
+
+
 def _explain(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -189,11 +231,13 @@ class Ingestor:
             results = [_answer_stored(op, fp, stored[op.op_id], now) for op, fp in zip(request.ops, fps, strict=True)]
             self._touch_device(store_id, request, now)
             return IngestReport(results, now)
+        # Validation does not depend on the store's state: done before taking its lock.
+        payloads = [_parse(op) for op in request.ops]
         force_savepoints = False
         for attempt in range(_ATTEMPTS):
             try:
                 with StoreTx.open(self.engine, store_id) as tx:
-                    return self._apply_batch(tx, request, fps, force_savepoints)
+                    return self._apply_batch(tx, request, fps, payloads, force_savepoints)
             except _RetryWithSavepoints:
                 force_savepoints = True
             except IntegrityError:
@@ -207,25 +251,26 @@ class Ingestor:
         with write_transaction(self.engine) as conn:
             _ensure_devices(conn, store_id, [device_id], now)
             values: dict[str, Any] = {"last_seen_at": now, **_status_values(request.device_status)}
-            d = t.devices
-            conn.execute(d.update().where(d.c.store_id == store_id, d.c.device_id == device_id).values(**values))
+            fast_update(conn, t.devices, {"store_id": store_id, "device_id": device_id}, values)
 
-    def _apply_batch(self, tx: StoreTx, request: PushRequest, fps: list[str], force_savepoints: bool) -> IngestReport:
+    def _apply_batch(
+        self, tx: StoreTx, request: PushRequest, fps: list[str], payloads: list[Any], force_savepoints: bool
+    ) -> IngestReport:
         ops = request.ops
         stored = _load_stored(tx.conn, tx.store_id, [op.op_id for op in ops])
         device_ids = list(dict.fromkeys(op.device_id for op in ops))
         _ensure_devices(tx.conn, tx.store_id, device_ids, tx.now)
-        d = t.devices
-        last_seq = dict(
-            tx.conn.execute(
-                sa.select(d.c.device_id, d.c.last_seq).where(d.c.store_id == tx.store_id, d.c.device_id.in_(device_ids))
-            ).all()
-        )
+        last_seq = dict(select_in(
+            tx.conn,
+            f"SELECT device_id, last_seq FROM devices WHERE store_id = {marker(tx.conn)} AND device_id IN ({{in}})",
+            device_ids,
+            before=[tx.store_id],
+        ))
         self._prefetch(tx, ops)
         report = IngestReport([], tx.now)
         last_op: dict[str, tuple[dt.datetime, str]] = {}
         server_time = tx.now.isoformat()
-        for op, fp in zip(ops, fps, strict=True):
+        for op, fp, payload in zip(ops, fps, payloads, strict=True):
             known = stored.get(op.op_id)
             if known is not None:
                 report.results.append(_answer_stored(op, fp, known, tx.now))
@@ -244,7 +289,7 @@ class Ingestor:
                 ))
                 continue
             effective_at = (op.occurred_at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
-            status, reason, result = self._apply_one(tx, op, effective_at, force_savepoints)
+            status, reason, result = self._apply_one(tx, op, payload, effective_at, force_savepoints)
             tx.append(t.ops, {
                 "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq, "type": op.type.value,
                 "user_id": op.user_id, "occurred_at": op.occurred_at, "effective_at": effective_at,
@@ -280,15 +325,11 @@ class Ingestor:
         tx.prefetch_occupancy(locations)
 
     def _apply_one(
-        self, tx: StoreTx, op: Op, effective_at: dt.datetime, force_savepoints: bool
+        self, tx: StoreTx, op: Op, payload: Any, effective_at: dt.datetime, force_savepoints: bool
     ) -> tuple[OpStatus, str | None, dict[str, Any]]:
         spec = APPLIERS[op.type]
-        try:
-            payload = parse_payload(op.type, op.schema_version, op.payload)
-        except ValidationError as exc:
-            return OpStatus.REJECTED, _explain(exc), {}
-        except ValueError as exc:
-            return OpStatus.REJECTED, str(exc)[:500], {}
+        if isinstance(payload, _Refused):
+            return OpStatus.REJECTED, payload.reason, {}
         role = lookups.user_role(tx, op.user_id)
         if role is None and self.settings.require_known_users:
             return OpStatus.REJECTED, f"user {op.user_id} is not known in store {tx.store_id}; sign in as a known user", {}
@@ -328,7 +369,6 @@ class Ingestor:
         last_seq: dict[str, int],
         last_op: dict[str, tuple[dt.datetime, str]],
     ) -> None:
-        d = t.devices
         pusher = request.ops[0].device_id
         for device_id in device_ids:
             values: dict[str, Any] = {"last_seq": last_seq[device_id], "last_seen_at": tx.now}
@@ -337,11 +377,11 @@ class Ingestor:
                 values.update(last_op_at=at, last_user_id=user_id, lag_ms=int((tx.now - at).total_seconds() * 1000))
             if device_id == pusher:
                 values.update(_status_values(request.device_status))
-            tx.conn.execute(d.update().where(d.c.store_id == tx.store_id, d.c.device_id == device_id).values(**values))
+            fast_update(tx.conn, t.devices, {"store_id": tx.store_id, "device_id": device_id}, values)
 
 
 def _ensure_devices(conn: Connection, store_id: str, device_ids: list[str], now: dt.datetime) -> None:
-    insert_ignore(
+    fast_insert_ignore(
         conn,
         t.devices,
         [{"store_id": store_id, "device_id": d, "last_seq": 0, "first_seen_at": now, "last_seen_at": now} for d in device_ids],

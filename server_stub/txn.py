@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
-from server_stub.db import add_to, fast_insert, insert_ignore, is_sqlite, marker, select_in, write_transaction
+from server_stub.db import add_to, fast_insert, fast_insert_ignore, fast_update, is_sqlite, marker, select_in, write_transaction
 
 BalanceKey = tuple[str, str, str]
 """(item_id, location_id, status)"""
@@ -45,7 +45,7 @@ def balance_key_str(key: BalanceKey) -> str:
     return "|".join(key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Mark:
     """Where the buffers stood before one op, to drop its work if it is refused."""
 
@@ -64,6 +64,7 @@ class StoreTx:
         self._counters: dict[str, int] = {}
         self._tables: list[sa.Table] = [t.ops, t.ledger, t.exceptions, t.erp_events, t.changes]
         self._rows: dict[sa.Table, list[dict[str, Any]]] = {tb: [] for tb in self._tables}
+        self._buffers = tuple(self._rows[tb] for tb in self._tables)
         self._postings: list[tuple[BalanceKey, int]] = []
         self._loc_pending: dict[str, int] = {}
         self._loc_db: dict[str, int] = {}
@@ -86,11 +87,11 @@ class StoreTx:
 
     def lock_store(self) -> None:
         """Create the store row if new, lock it (PostgreSQL) and read its counters."""
-        insert_ignore(self.conn, t.stores, [{"store_id": self.store_id, "created_at": self.now}], ["store_id"])
-        query = sa.select(*(t.stores.c[name] for name in _COUNTERS)).where(t.stores.c.store_id == self.store_id)
+        fast_insert_ignore(self.conn, t.stores, [{"store_id": self.store_id, "created_at": self.now}], ["store_id"])
+        sql = f"SELECT {', '.join(_COUNTERS)} FROM stores WHERE store_id = {marker(self.conn)}"
         if not is_sqlite(self.conn):
-            query = query.with_for_update()
-        row = self.conn.execute(query).one()
+            sql += " FOR UPDATE"
+        row = self.conn.exec_driver_sql(sql, (self.store_id,)).one()
         self._counters = dict(zip(_COUNTERS, row, strict=True))
 
     def next(self, counter: str) -> int:
@@ -113,9 +114,7 @@ class StoreTx:
                 self.change(ChangeKind.BALANCE, balance_key_str(key), data)
             self._touched.clear()
             self.flush()
-        self.conn.execute(
-            t.stores.update().where(t.stores.c.store_id == self.store_id).values(**self._counters)
-        )
+        fast_update(self.conn, t.stores, {"store_id": self.store_id}, self._counters)
 
     # -- buffered writes -------------------------------------------------------------------------
 
@@ -207,8 +206,8 @@ class StoreTx:
 
     def mark(self) -> Mark:
         """Remember the buffers' state before an op."""
-        lengths = tuple(len(self._rows[tb]) for tb in self._tables) + (len(self._postings),)
-        return Mark(self._generation, lengths, tuple(self._counters[c] for c in _COUNTERS))
+        # Taken once per op: kept to a few C-level calls.
+        return Mark(self._generation, (*map(len, self._buffers), len(self._postings)), tuple(self._counters.values()))
 
     def rollback_to(self, mark: Mark) -> None:
         """Drop what was buffered since `mark`. Only valid if nothing was flushed in between."""
