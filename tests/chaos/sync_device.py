@@ -1,0 +1,101 @@
+"""Child process for the kill -9 sync test: a handheld that records work and syncs it, until killed.
+
+    python -m tests.chaos.sync_device DB_PATH SERVICE_URL [--finish] [--per-run 20] [--batch 50]
+    python -m tests.chaos.sync_device --zygote      # then one JSON argument list per stdin line
+
+Each loop commits `--per-run` putaway ops in one transaction (unless `--finish`), then runs the
+sync engine once. "READY <pid>" is printed when the database is open; with `--finish` nothing new
+is recorded and the process prints "DONE" and exits 0 once a run pushed everything and pulled to
+the end. The store is the small test store (tests/fixtures/store.py).
+
+`--zygote` imports everything once and forks a fresh device process per stdin line, so a test can
+kill and restart the device dozens of times without paying the interpreter's start-up each time.
+The zygote itself never opens the database; each forked device opens its own connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import time
+
+import httpx
+
+from edge_sync import contract, outbox
+from edge_sync.client import SyncClient
+from edge_sync.db import open_device_database
+from edge_sync.engine import SyncEngine
+from edge_sync.uow import UnitOfWork
+
+STORE_ID = "store-test"
+DEVICE_ID = "dev-kill9"
+MAX_OPS = 50_000
+DEADLINE_S = 120.0
+
+
+def main(argv: list[str]) -> int:
+    """Record and sync until killed (or, with --finish, until everything is settled)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("db")
+    parser.add_argument("url")
+    parser.add_argument("--finish", action="store_true")
+    parser.add_argument("--per-run", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args(argv)
+    engine = open_device_database(args.db)
+    with UnitOfWork(engine) as uow:
+        outbox.register_device(uow.conn, store_id=STORE_ID, device_id=DEVICE_ID)
+        uow.commit()
+    print(f"READY {os.getpid()}", flush=True)
+    deadline = time.monotonic() + DEADLINE_S
+    with httpx.Client(base_url=args.url, timeout=10) as http:
+        sync = SyncEngine(engine, SyncClient(http, store_id=STORE_ID), batch=args.batch)
+        while time.monotonic() < deadline:
+            if not args.finish:
+                _record(engine, args.per_run)
+            report = sync.run_once()
+            if args.finish and report.ok and report.drained and report.pull_complete:
+                print("DONE", flush=True)
+                engine.dispose()
+                return 0
+            if report.error:
+                time.sleep(0.02)
+    engine.dispose()
+    return 3
+
+
+def _record(engine: object, n: int) -> None:
+    """Commit `n` putaway ops (dock to staging lane, 1 to 3 units each) in one transaction."""
+    with UnitOfWork(engine) as uow:  # type: ignore[arg-type]
+        have = uow.conn.exec_driver_sql("SELECT next_seq FROM sync_state").scalar_one()
+        if have > MAX_OPS:
+            return
+        for seq in range(have, have + n):
+            uow.append_op(contract.OpType.PUTAWAY_CONFIRM, contract.PutawayConfirmPayload(
+                item_id="item-mug", qty=1 + (seq - 1) % 3, from_location_id="loc-dock-1", to_location_id="loc-stg-1"),
+                user_id="u-assoc", session_id="s-kill9", occurred_at=dt.datetime.now(dt.UTC))
+        uow.commit()
+
+
+def zygote() -> int:
+    """Fork a device process per stdin line (a JSON list of arguments); children are reaped by the kernel."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    print("ZYGOTE", flush=True)
+    for line in sys.stdin:
+        argv = json.loads(line)
+        if os.fork() == 0:
+            code = 1
+            try:
+                code = main(argv)
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(zygote() if sys.argv[1:] == ["--zygote"] else main(sys.argv[1:]))
