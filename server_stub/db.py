@@ -266,29 +266,27 @@ def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping
     conn.exec_driver_sql(sql, [tuple(_bound(conn, table, row)) for row in rows])
 
 
-_INCREMENT_SQL: dict[tuple[str, str, str], str] = {}
-
-
-def add_to(conn: Connection, table: sa.Table, key: Sequence[str], column: str, rows: Sequence[Sequence[Any]]) -> None:
+def add_to(conn: Connection, table: sa.Table, key: Sequence[str], column: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
     """Add each row's last value to `column` of the row with that key, inserting it when new.
 
-    Rows are tuples `(*key, amount)` of plain values (no type conversion); one executemany.
+    Rows are tuples `(*key, amount)` of plain values (no type conversion), each key at most once.
+    One multi-row INSERT .. ON CONFLICT DO UPDATE per 200 rows, RETURNING `(*key, column)` as
+    they stand afterwards, so the caller needs no second read for the new values.
     """
-    if not rows:
-        return
-    cache_key = (conn.dialect.name, table.name, column)
-    sql = _INCREMENT_SQL.get(cache_key)
-    if sql is None:
-        q = conn.dialect.identifier_preparer
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(q.quote(c) for c in (*key, column))
-        target = q.format_table(table)
-        sql = _INCREMENT_SQL[cache_key] = (
-            f"INSERT INTO {target} ({names}) VALUES ({', '.join([marker] * (len(key) + 1))}) "
-            f"ON CONFLICT ({', '.join(q.quote(c) for c in key)}) "
-            f"DO UPDATE SET {q.quote(column)} = {target}.{q.quote(column)} + excluded.{q.quote(column)}"
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    target = q.format_table(table)
+    names = [q.quote(c) for c in (*key, column)]
+    row_markers = "(" + ", ".join([m] * len(names)) + ")"
+    out: list[Any] = []
+    for start in range(0, len(rows), 200):
+        part = rows[start : start + 200]
+        sql = (
+            f"INSERT INTO {target} ({', '.join(names)}) VALUES {', '.join([row_markers] * len(part))} "
+            f"ON CONFLICT ({', '.join(names[:-1])}) "
+            f"DO UPDATE SET {names[-1]} = {target}.{names[-1]} + excluded.{names[-1]} RETURNING {', '.join(names)}"
         )
-    conn.exec_driver_sql(sql, list(rows))
+        out.extend(conn.exec_driver_sql(sql, tuple(v for row in part for v in row)).all())
+    return out
 
 
 def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:

@@ -225,7 +225,11 @@ class Ingestor:
                 raise InvalidRequest(f"op {op.op_id} is for store {op.store_id}, not {store_id}; push it to its own store")
         fps = [fingerprint(op) for op in request.ops]
         with read_transaction(self.engine) as conn:
-            stored = _load_stored(conn, store_id, [op.op_id for op in request.ops])
+            # Ops come in seq order: when the last is new, the batch is not a resend, and the write
+            # path reads what is stored (under the lock) anyway.
+            stored = _load_stored(conn, store_id, [request.ops[-1].op_id])
+            if stored:
+                stored = _load_stored(conn, store_id, [op.op_id for op in request.ops])
         if len(stored) == len({op.op_id for op in request.ops}):
             now = utcnow()
             results = [_answer_stored(op, fp, stored[op.op_id], now) for op, fp in zip(request.ops, fps, strict=True)]

@@ -69,6 +69,9 @@ class StoreTx:
         self._loc_pending: dict[str, int] = {}
         self._loc_db: dict[str, int] = {}
         self._touched: set[BalanceKey] = set()
+        self._balances: dict[BalanceKey, int] = {}
+        """Balances as the upserts returned them; a rollback may undo some, see `_balances_exact`."""
+        self._balances_exact = True
         self._generation = 0
         self.caches: dict[str, dict[str, Any]] = {}
         """Per-transaction lookups (items, locations, users), filled by the readers in lookups.py."""
@@ -108,7 +111,11 @@ class StoreTx:
         """Flush everything, emit balance changes, store the counters."""
         self.flush()
         if self._touched:
-            for key, qty in self.current_balances(self._touched).items():
+            if self._balances_exact:
+                now = {key: self._balances[key] for key in sorted(self._touched)}
+            else:
+                now = self.current_balances(self._touched)
+            for key, qty in now.items():
                 # The BalanceRecord's JSON shape, built directly: this runs for every touched key.
                 data = {"item_id": key[0], "location_id": key[1], "status": key[2], "qty": qty}
                 self.change(ChangeKind.BALANCE, balance_key_str(key), data)
@@ -188,13 +195,14 @@ class StoreTx:
             totals: dict[BalanceKey, int] = {}
             for key, delta in self._postings:
                 totals[key] = totals.get(key, 0) + delta
-            add_to(
+            for _, item_id, location_id, status, qty in add_to(
                 self.conn,
                 t.balances,
                 ("store_id", "item_id", "location_id", "status"),
                 "qty",
                 [(self.store_id, *k, q) for k, q in totals.items()],
-            )
+            ):
+                self._balances[(item_id, location_id, status)] = int(qty)
             self._touched.update(totals)
             self._postings.clear()
             for loc, delta in self._loc_pending.items():
@@ -219,6 +227,9 @@ class StoreTx:
             del self._rows[table][n:]
         del self._postings[mark.lengths[-1] :]
         self._counters = dict(zip(_COUNTERS, mark.counters, strict=True))
+        if mark.generation != self._generation:
+            # Flushed since the mark: the savepoint rolled back with it undid those balance updates.
+            self._balances_exact = False
         self._loc_pending.clear()
         self._loc_db.clear()
         for (_, loc, status), delta in self._postings:
