@@ -1,12 +1,14 @@
 """Child process for the kill -9 sync test: a handheld that records work and syncs it, until killed.
 
     python -m tests.chaos.sync_device DB_PATH SERVICE_URL [--finish] [--per-run 20] [--batch 50]
+                                      [--device-id ID]
     python -m tests.chaos.sync_device --zygote      # then one JSON argument list per stdin line
 
 Each loop commits `--per-run` putaway ops in one transaction (unless `--finish`), then runs the
 sync engine once. "READY <pid>" is printed when the database is open; with `--finish` nothing new
 is recorded and the process prints "DONE" and exits 0 once a run pushed everything and pulled to
-the end. The store is the small test store (tests/fixtures/store.py).
+the end, followed by a JSON line: ops settled, seconds, and the process's peak RSS in MB (what
+the memory test reads). The store is the small test store (tests/fixtures/store.py).
 
 `--zygote` imports everything once and forks a fresh device process per stdin line, so a test can
 kill and restart the device dozens of times without paying the interpreter's start-up each time.
@@ -19,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -45,21 +48,28 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--finish", action="store_true")
     parser.add_argument("--per-run", type=int, default=20)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--device-id", default=DEVICE_ID)
     args = parser.parse_args(argv)
     engine = open_device_database(args.db)
     with UnitOfWork(engine) as uow:
-        outbox.register_device(uow.conn, store_id=STORE_ID, device_id=DEVICE_ID)
+        outbox.register_device(uow.conn, store_id=STORE_ID, device_id=args.device_id)
         uow.commit()
     print(f"READY {os.getpid()}", flush=True)
-    deadline = time.monotonic() + DEADLINE_S
+    started = time.monotonic()
+    deadline = started + DEADLINE_S
+    settled = 0
     with httpx.Client(base_url=args.url, timeout=10) as http:
         sync = SyncEngine(engine, SyncClient(http, store_id=STORE_ID), batch=args.batch)
         while time.monotonic() < deadline:
             if not args.finish:
                 _record(engine, args.per_run)
             report = sync.run_once()
+            settled += report.applied + report.duplicate + report.parked
             if args.finish and report.ok and report.drained and report.pull_complete:
+                peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
                 print("DONE", flush=True)
+                print(json.dumps({"settled": settled, "seconds": round(time.monotonic() - started, 3),
+                                  "peak_rss_mb": round(peak_mb, 1)}), flush=True)
                 engine.dispose()
                 return 0
             if report.error:
