@@ -294,21 +294,22 @@ class Ingestor:
                 continue
             effective_at = (op.occurred_at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
             status, reason, result = self._apply_one(tx, op, payload, effective_at, force_savepoints)
+            op_type, status_value, op_id = op.type.value, status.value, str(op.op_id)
             tx.append(t.ops, {
-                "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq, "type": op.type.value,
+                "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq, "type": op_type,
                 "user_id": op.user_id, "occurred_at": op.occurred_at, "effective_at": effective_at,
-                "fingerprint": fp, "status": status.value, "reason": reason, "result": result,
+                "fingerprint": fp, "status": status_value, "reason": reason, "result": result,
                 "payload": op.payload, "recorded_at": tx.now,
             })
-            tx.change(ChangeKind.OP_RESULT, str(op.op_id), {
-                "op_id": str(op.op_id), "seq": op.seq, "status": status.value, "reason": reason,
+            tx.change(ChangeKind.OP_RESULT, op_id, {
+                "op_id": op_id, "seq": op.seq, "status": status_value, "reason": reason,
                 "expected_seq": None, "result": result, "server_time": server_time,
             })
-            stored[op.op_id] = _Stored(fp, status.value, reason, result, op.seq)
+            stored[op.op_id] = _Stored(fp, status_value, reason, result, op.seq)
             last_seq[op.device_id] = op.seq
             last_op[op.device_id] = (effective_at, op.user_id)
             if status is OpStatus.APPLIED:
-                report.applied_types.append(op.type.value)
+                report.applied_types.append(op_type)
             report.results.append(
                 OpResult(op_id=op.op_id, seq=op.seq, status=status, reason=reason, result=result, server_time=tx.now)
             )
