@@ -1,0 +1,283 @@
+"""Draining a device's queue, and a first sync, against the real service over loopback.
+
+    python -m bench.drain            # 10,000 queued ops; 1,000 one per request; the seeded store
+    python -m bench.drain --quick    # 2,000 queued ops; 300 one per request; under 60 s
+
+`backroom server` runs in a subprocess on a free loopback port over a fresh SQLite file. Then:
+
+1. drain: N putaway.confirm ops are queued offline in a fresh device database (the outbox, as the
+   handlers leave it), and a fresh device process runs `SyncEngine.run_once` until everything is
+   pushed, settled and acknowledged by the pull that follows. Figures: ops/s end to end, the time
+   spent waiting on HTTP for pushes and for pulls, and the device process's peak RSS
+   (`ru_maxrss`, interpreter and libraries included);
+2. the reference, in the same run and on the same server: the same kind of ops, to another store
+   from another fresh device, sent one per request (batches of 1);
+3. first sync: a second server over a fresh file holding the seeded store (`generate_store(42)`:
+   5,000 items, 1,500 locations, its POs, orders and tasks); a fresh device pulls the whole change
+   feed (`edge_sync.pull.pull`) end to end.
+
+The last line is one JSON object: drain_ops_per_s, one_per_request_ops_per_s, peak_rss_mb,
+first_sync_s, and the figures behind them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from edge_sync import contract, outbox
+from edge_sync.client import SyncClient
+from edge_sync.db import open_device_database
+from edge_sync.engine import BATCH, SyncEngine
+from edge_sync.pull import pull
+from edge_sync.uow import UnitOfWork
+from server_stub.db import create_engine_for, migrate
+from server_stub.masterdata import load_master_data
+from server_stub.seed import generate_store
+
+DRAIN_STORE = "bench-drain"
+SINGLE_STORE = "bench-single"
+SEEDED_STORE = "store-001"
+USER = "u-assoc-1"
+DOCK = "loc-DOCK-1"
+LANE = "loc-STG-1"
+"""A staging lane: capacity 0 (unlimited), so no location_full exception in the way."""
+ITEMS = 100
+
+TARGET_DRAIN_OPS_S = 5_000
+TARGET_PEAK_RSS_MB = 150
+TARGET_FIRST_SYNC_S = 3.0
+MAX_RUNS = 1_000
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(path: Path, stores: list[contract.MasterData]) -> str:
+    url = f"sqlite:///{path}"
+    engine = create_engine_for(url)
+    try:
+        migrate(engine)
+        for store in stores:
+            load_master_data(engine, store)
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextlib.contextmanager
+def _service(database_url: str, log: Path) -> Iterator[str]:
+    """`backroom server` on a free loopback port; yields its base URL."""
+    port = _free_port()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "server", "--host", "127.0.0.1", "--port", str(port),
+             "--database-url", database_url, "--log-level", "warning", "--no-access-log"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the service did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+# --- the device ----------------------------------------------------------------------------------
+
+
+def queue_backlog(path: Path, *, store_id: str, device_id: str, n: int, per_txn: int = 5_000) -> None:
+    """A fresh device database with `n` pending putaway ops (dock to staging lane), as handlers leave them."""
+    engine = open_device_database(path)
+    try:
+        with UnitOfWork(engine) as uow:
+            outbox.register_device(uow.conn, store_id=store_id, device_id=device_id)
+            uow.commit()
+        at = dt.datetime.now(dt.UTC)
+        for start in range(0, n, per_txn):
+            with UnitOfWork(engine) as uow:
+                for i in range(start, min(n, start + per_txn)):
+                    uow.append_op(contract.OpType.PUTAWAY_CONFIRM, contract.PutawayConfirmPayload(
+                        item_id=f"item-{1 + i % ITEMS:05d}", qty=1 + i % 3, from_location_id=DOCK, to_location_id=LANE),
+                        user_id=USER, session_id="s-bench", occurred_at=at)
+                uow.commit()
+    finally:
+        engine.dispose()
+
+
+class _TimedClient(SyncClient):
+    """The real client, adding up the time spent waiting on each kind of request."""
+
+    push_s = 0.0
+    pull_s = 0.0
+
+    def push(self, request: contract.PushRequest) -> contract.PushResponse:
+        start = time.perf_counter()
+        try:
+            return super().push(request)
+        finally:
+            self.push_s += time.perf_counter() - start
+
+    def changes(self, cursor: str, limit: int) -> contract.ChangesPage:
+        start = time.perf_counter()
+        try:
+            return super().changes(cursor, limit)
+        finally:
+            self.pull_s += time.perf_counter() - start
+
+
+def drain_child(db: str, url: str, store_id: str, batch: int) -> dict[str, Any]:
+    """In the device process: run the engine until all is pushed, settled and pulled; the figures."""
+    engine = open_device_database(db)
+    with httpx.Client(base_url=url, timeout=60) as http:
+        client = _TimedClient(http, store_id=store_id)
+        sync = SyncEngine(engine, client, batch=batch)
+        with engine.connect() as conn:
+            pending = outbox.count_by_state(conn).get("pending", 0)
+        start = time.perf_counter()
+        settled = runs = batches = 0
+        for runs in range(1, MAX_RUNS + 1):
+            report = sync.run_once()
+            settled += report.applied + report.duplicate + report.parked
+            batches += report.batches
+            if report.error:
+                raise SystemExit(f"sync failed: {report.error}")
+            if report.drained and report.pull_complete:
+                break
+        seconds = time.perf_counter() - start
+    engine.dispose()
+    return {"ops": pending, "settled": settled, "seconds": seconds, "runs": runs, "batches": batches,
+            "push_http_s": client.push_s, "pull_http_s": client.pull_s,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _drain_in_child(db: Path, url: str, store_id: str, batch: int) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "bench.drain", "--child", str(db), url, store_id, str(batch)],
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the device process failed: {proc.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if figures["settled"] != figures["ops"]:
+        raise RuntimeError(f"{figures['ops']} ops queued but {figures['settled']} settled")
+    return figures
+
+
+def first_sync(url: str, path: Path) -> dict[str, Any]:
+    """A fresh device pulls the seeded store's whole change feed; seconds, changes, pages."""
+    engine = open_device_database(path)
+    try:
+        with UnitOfWork(engine) as uow:
+            outbox.register_device(uow.conn, store_id=SEEDED_STORE, device_id="bench-first-sync")
+            uow.commit()
+        with httpx.Client(base_url=url, timeout=60) as http:
+            start = time.perf_counter()
+            report = pull(SyncClient(http, store_id=SEEDED_STORE), engine)
+            seconds = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    if not report.complete:
+        raise RuntimeError("the first sync did not reach the end of the feed")
+    return {"seconds": seconds, "changes": report.changes, "pages": report.pages}
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table and the JSON line."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        db, url, store_id, size = argv[1:5]
+        print(json.dumps(drain_child(db, url, store_id, int(size))))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.drain", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 queued ops and 300 one per request: under 60 s")
+    parser.add_argument("--ops", type=int, default=None, help="ops queued for the drain (default 10,000; quick 2,000)")
+    parser.add_argument("--single", type=int, default=None, help="ops sent one per request (default 1,000; quick 300)")
+    parser.add_argument("--batch", type=int, default=0, help="ops per push (default: the engine's)")
+    args = parser.parse_args(argv)
+    n_ops = args.ops or (2_000 if args.quick else 10_000)
+    n_single = args.single or (300 if args.quick else 1_000)
+    batch = args.batch or BATCH
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="backroom-drain-") as tmp_name:
+        tmp = Path(tmp_name)
+        server_url = _prepare(tmp / "server.db", [generate_store(42, DRAIN_STORE, items=ITEMS, locations=40),
+                                                   generate_store(42, SINGLE_STORE, items=ITEMS, locations=40)])
+        queue_backlog(tmp / "drain.db", store_id=DRAIN_STORE, device_id="bench-drain-1", n=n_ops)
+        queue_backlog(tmp / "single.db", store_id=SINGLE_STORE, device_id="bench-single-1", n=n_single)
+        with _service(server_url, tmp / "server.log") as base:
+            drain = _drain_in_child(tmp / "drain.db", base, DRAIN_STORE, batch)
+            single = _drain_in_child(tmp / "single.db", base, SINGLE_STORE, 1)
+        seeded_url = _prepare(tmp / "seeded.db", [generate_store(42, SEEDED_STORE)])
+        with _service(seeded_url, tmp / "seeded.log") as base:
+            first = first_sync(base, tmp / "first-sync.db")
+
+    drain_ops_s = drain["ops"] / drain["seconds"]
+    single_ops_s = single["ops"] / single["seconds"]
+    print(f"drain: {n_ops:,} putaway ops queued offline, drained by SyncEngine in batches of {batch} over loopback HTTP"
+          f" to `backroom server` (SQLite), in a fresh device process; python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"{'measure':<40} {'figure':>12}   reference")
+    print(f"{'drain ops/s (push, settle, pull)':<40} {drain_ops_s:>12,.0f}   target >= {TARGET_DRAIN_OPS_S:,};"
+          f" one per request: {single_ops_s:,.0f} ops/s ({n_single:,} ops), x{drain_ops_s / single_ops_s:.1f}")
+    print(f"{'  drain seconds':<40} {drain['seconds']:>12.2f}   waiting on pushes {drain['push_http_s']:.2f} s,"
+          f" on pulls {drain['pull_http_s']:.2f} s, the rest on the device"
+          f" ({drain['batches']} batches, {drain['runs']} runs)")
+    print(f"{'one per request ops/s':<40} {single_ops_s:>12,.0f}   waiting on pushes {single['push_http_s']:.2f} s"
+          f" of {single['seconds']:.2f} s")
+    print(f"{'peak RSS of the device process, MB':<40} {drain['peak_rss_mb']:>12.1f}   target <= {TARGET_PEAK_RSS_MB};"
+          f" one per request: {single['peak_rss_mb']:.1f} MB")
+    print(f"{'first sync of the seeded store, s':<40} {first['seconds']:>12.2f}   target <= {TARGET_FIRST_SYNC_S:g};"
+          f" {first['changes']:,} changes in {first['pages']} pages (5,000 items, 1,500 locations)")
+    print(f"whole run: {time.perf_counter() - started:.1f} s")
+    print(json.dumps({
+        "ops": n_ops, "batch": batch,
+        "drain_ops_per_s": round(drain_ops_s, 1), "drain_s": round(drain["seconds"], 3),
+        "drain_push_http_s": round(drain["push_http_s"], 3), "drain_pull_http_s": round(drain["pull_http_s"], 3),
+        "one_per_request_ops": n_single, "one_per_request_ops_per_s": round(single_ops_s, 1),
+        "peak_rss_mb": round(drain["peak_rss_mb"], 1),
+        "first_sync_s": round(first["seconds"], 3), "first_sync_changes": first["changes"],
+        "first_sync_pages": first["pages"],
+        "targets": {"drain_ops_per_s": TARGET_DRAIN_OPS_S, "peak_rss_mb": TARGET_PEAK_RSS_MB,
+                    "first_sync_s": TARGET_FIRST_SYNC_S},
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
