@@ -237,16 +237,17 @@ class Ingestor:
             return IngestReport(results, now)
         # Validation does not depend on the store's state: done before taking its lock.
         payloads = [_parse(op) for op in request.ops]
-        force_savepoints = False
+        force_savepoints = look_up_all = False
         for attempt in range(_ATTEMPTS):
             try:
                 with StoreTx.open(self.engine, store_id) as tx:
-                    return self._apply_batch(tx, request, fps, payloads, force_savepoints)
+                    return self._apply_batch(tx, request, fps, payloads, force_savepoints, look_up_all)
             except _RetryWithSavepoints:
                 force_savepoints = True
             except IntegrityError:
                 if attempt == _ATTEMPTS - 1:
                     raise
+                look_up_all = True
                 log.info("integrity error on a push to %s; retrying the batch", store_id)
         raise RuntimeError("unreachable")  # pragma: no cover
 
@@ -258,10 +259,15 @@ class Ingestor:
             fast_update(conn, t.devices, {"store_id": store_id, "device_id": device_id}, values)
 
     def _apply_batch(
-        self, tx: StoreTx, request: PushRequest, fps: list[str], payloads: list[Any], force_savepoints: bool
+        self,
+        tx: StoreTx,
+        request: PushRequest,
+        fps: list[str],
+        payloads: list[Any],
+        force_savepoints: bool,
+        look_up_all: bool,
     ) -> IngestReport:
         ops = request.ops
-        stored = _load_stored(tx.conn, tx.store_id, [op.op_id for op in ops])
         device_ids = list(dict.fromkeys(op.device_id for op in ops))
         _ensure_devices(tx.conn, tx.store_id, device_ids, tx.now)
         last_seq = dict(select_in(
@@ -270,6 +276,11 @@ class Ingestor:
             device_ids,
             before=[tx.store_id],
         ))
+        # Every stored op took its device's seq, so only ops at or below last_seq can be stored,
+        # save an op_id reused under a new seq: its insert breaks the (store_id, op_id) key, and
+        # the retry looks up every op.
+        known = [op.op_id for op in ops if look_up_all or op.seq <= last_seq[op.device_id]]
+        stored = _load_stored(tx.conn, tx.store_id, known) if known else {}
         self._prefetch(tx, ops)
         report = IngestReport([], tx.now)
         last_op: dict[str, tuple[dt.datetime, str]] = {}

@@ -57,6 +57,20 @@ def test_the_same_op_id_with_another_payload_is_refused_with_422(handheld: Devic
     assert balance(client, "I-1", "A-01") == 3
 
 
+def test_an_op_id_reused_under_the_next_seq_is_refused_and_the_rest_of_the_batch_applies(
+    handheld: Device, app: FastAPI
+) -> None:
+    first = handheld.op(PUTAWAY, putaway(3))
+    assert handheld.push(first)[0]["status"] == "applied"
+    forged = first.model_copy(update={"seq": 2, "payload": putaway(30)})
+    handheld.seq = 1
+    second = handheld.op(PUTAWAY, putaway(4))
+    answers = handheld.push(forged, second)
+    assert [a["status"] for a in answers] == ["rejected", "applied"]
+    assert answers[0]["reason"] == "op_id reused with a different payload"
+    assert ledger_rows(app, first.op_id) == 2 and ledger_rows(app, second.op_id) == 2
+
+
 def test_an_op_after_a_gap_is_refused_until_the_gap_is_filled(handheld: Device, client: AsgiClient) -> None:
     first, second, third = (handheld.op(PUTAWAY, putaway(1)) for _ in range(3))
     assert handheld.push(first)[0]["status"] == "applied"
