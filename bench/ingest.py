@@ -49,7 +49,7 @@ from edge_sync.contract import (
     UserRecord,
 )
 from server_stub import tables as t
-from server_stub.db import create_engine_for, fast_insert, migrate, upsert
+from server_stub.db import add_to, create_engine_for, fast_insert, migrate
 from server_stub.ingest import fingerprint
 from server_stub.masterdata import load_master_data
 
@@ -170,8 +170,9 @@ def p99(values: list[float]) -> float:
 def ceiling(url: str, batches: list[list[Op]]) -> float:
     """The same rows written in-process with SQLAlchemy, one transaction per batch: ops/s.
 
-    It uses the service's own bulk writer (`fast_insert`, an executemany through the connection)
-    and upsert, so the ratio measures what HTTP, validation and the ingest rules add on top.
+    It uses the service's own bulk writers (`fast_insert`, an executemany through the connection,
+    and `add_to`, the balance upsert), so the ratio measures what HTTP, validation and the ingest
+    rules add on top.
     """
     engine = create_engine_for(url)
     migrate(engine)
@@ -183,7 +184,11 @@ def ceiling(url: str, batches: list[list[Op]]) -> float:
         counters["change_seq"], counters["ledger_seq"] = row
     start = time.perf_counter()
     for batch in batches:
-        ops_rows, ledger_rows, change_rows, erp_rows, bal = [], [], [], [], {}
+        ops_rows: list[dict[str, Any]] = []
+        ledger_rows: list[dict[str, Any]] = []
+        change_rows: list[dict[str, Any]] = []
+        erp_rows: list[dict[str, Any]] = []
+        bal: dict[tuple[str, str, str], int] = {}
         for op in batch:
             p = op.payload
             ops_rows.append({"store_id": STORE, "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq,
@@ -210,8 +215,8 @@ def ceiling(url: str, batches: list[list[Op]]) -> float:
         with engine.begin() as conn:
             fast_insert(conn, t.ops, ops_rows)
             fast_insert(conn, t.ledger, ledger_rows)
-            upsert(conn, t.balances, [{"store_id": STORE, "item_id": k[0], "location_id": k[1], "status": k[2], "qty": q}
-                                      for k, q in bal.items()], ["store_id", "item_id", "location_id", "status"], increment=["qty"])
+            add_to(conn, t.balances, ("store_id", "item_id", "location_id", "status"), "qty",
+                   [(STORE, *k, q) for k, q in bal.items()])
             fast_insert(conn, t.erp_events, erp_rows)
             fast_insert(conn, t.changes, change_rows)
             conn.execute(t.stores.update().where(t.stores.c.store_id == STORE).values(**counters))

@@ -279,8 +279,8 @@ class Ingestor:
         # Every stored op took its device's seq, so only ops at or below last_seq can be stored,
         # save an op_id reused under a new seq: its insert breaks the (store_id, op_id) key, and
         # the retry looks up every op.
-        known = [op.op_id for op in ops if look_up_all or op.seq <= last_seq[op.device_id]]
-        stored = _load_stored(tx.conn, tx.store_id, known) if known else {}
+        candidates = [op.op_id for op in ops if look_up_all or op.seq <= last_seq[op.device_id]]
+        stored = _load_stored(tx.conn, tx.store_id, candidates) if candidates else {}
         self._prefetch(tx, ops)
         report = IngestReport([], tx.now)
         last_op: dict[str, tuple[dt.datetime, str]] = {}
