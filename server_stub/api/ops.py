@@ -6,6 +6,8 @@ import time
 import uuid
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -71,7 +73,11 @@ def document_push_body(openapi: dict[str, Any]) -> None:
 async def push_ops(store_id: StoreId, request: Request, services: ServicesDep) -> Response:
     """Apply each op once; answer applied / duplicate / rejected / out_of_order per op."""
     raw = await request.body()
-    content = await run_in_threadpool(_push_json, services, store_id, raw)
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "push_limiter", None)
+    if limiter is None:
+        content = await run_in_threadpool(_push_json, services, store_id, raw)
+    else:
+        content = await anyio.to_thread.run_sync(_push_json, services, store_id, raw, limiter=limiter)
     return Response(content=content, media_type="application/json")
 
 
