@@ -15,6 +15,7 @@ import contextlib
 import logging
 import operator
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 SQLITE_AUTOCHECKPOINT_PAGES = 20_000
 CHECKPOINT_EVERY_COMMITS = 8
+CHECKPOINTER_IDLE_S = 5.0
 _WRITE = "backroom_write"
 
 
@@ -87,16 +89,45 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 
 
 class _Writers:
-    """This process's queue of SQLite writers on one database, and its checkpoint schedule."""
+    """This process's queue of SQLite writers on one database, and its checkpointer.
+
+    Every CHECKPOINT_EVERY_COMMITS commits, a background thread runs a PASSIVE checkpoint (WAL
+    frames copied into the database file, then synced) on its own connection. It takes no write
+    lock, so writers go on meanwhile, and it runs in C with the GIL released, so the pushes' Python
+    work goes on too. SQLite's own automatic checkpoint would run inside the committing writer's
+    transaction (tens of ms once the ops index is large); it stays on, set high
+    (SQLITE_AUTOCHECKPOINT_PAGES), as the backstop for writes outside write_transaction. The
+    thread ends after CHECKPOINTER_IDLE_S without work and is started again when needed.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.commits = 0
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
 
-    def committed(self) -> bool:
-        """Count a commit (under `lock`); True when it is time for a checkpoint."""
+    def committed(self, engine: Engine) -> None:
+        """Count a commit (under `lock`); every so often, ask for a checkpoint."""
         self.commits += 1
-        return self.commits % CHECKPOINT_EVERY_COMMITS == 0
+        if self.commits % CHECKPOINT_EVERY_COMMITS:
+            return
+        self._wanted.set()
+        with self._guard:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, args=(weakref.ref(engine),), name="backroom-sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self, engine_ref: weakref.ref[Engine]) -> None:
+        while self._wanted.wait(timeout=CHECKPOINTER_IDLE_S):
+            self._wanted.clear()
+            engine = engine_ref()
+            if engine is None:
+                return
+            _checkpoint(engine)
+            del engine
 
 
 _SQLITE_WRITERS: dict[int, _Writers] = {}
@@ -109,14 +140,14 @@ def _writers(engine: Engine) -> _Writers:
 
 
 def _checkpoint(engine: Engine) -> None:
-    # A PASSIVE checkpoint copies WAL frames into the database file without taking the write lock,
-    # so it runs after this writer let go and the next writer is not held up. SQLite's own
-    # automatic checkpoint would run inside the committing writer's transaction; it stays on, set
-    # high (SQLITE_AUTOCHECKPOINT_PAGES), as the backstop for writes outside write_transaction.
-    raw = engine.raw_connection()
+    try:
+        raw = engine.raw_connection()
+    except Exception as exc:  # noqa: BLE001 - a checkpoint that cannot run now runs next time
+        log.debug("checkpoint skipped: %s", exc)
+        return
     try:
         raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
-    except Exception as exc:  # noqa: BLE001 - a checkpoint that cannot run now runs next time
+    except Exception as exc:  # noqa: BLE001
         log.debug("checkpoint skipped: %s", exc)
     finally:
         raw.close()
@@ -134,9 +165,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
-            checkpoint = writers.committed()
-        if checkpoint:
-            _checkpoint(engine)
+            writers.committed(engine)
         return
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
