@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from uuid6 import uuid7
 
 from edge_sync.contract import (
     SCHEMA_VERSION,
@@ -74,14 +75,18 @@ def master_data() -> MasterData:
 
 
 def make_batches(n_ops: int, batch: int, devices: int) -> list[list[Op]]:
-    """Per device, gap-free putaway ops cut into batches; devices interleaved."""
+    """Per device, gap-free putaway ops cut into batches; devices interleaved.
+
+    Op ids are UUIDv7, as the devices' outbox makes them (time-ordered, so the op key grows at its
+    end rather than at random places).
+    """
     now = dt.datetime.now(dt.UTC)
     per_device = n_ops // devices
     out: list[list[list[Op]]] = []
     for d in range(devices):
         ops = [
             Op(
-                op_id=uuid.uuid4(), store_id=STORE, device_id=f"HH-{d}", seq=s + 1, type=OpType.PUTAWAY_CONFIRM,
+                op_id=uuid7(), store_id=STORE, device_id=f"HH-{d}", seq=s + 1, type=OpType.PUTAWAY_CONFIRM,
                 schema_version=SCHEMA_VERSION, user_id="U1", session_id="bench", occurred_at=now,
                 payload={"item_id": f"I{(s * 7 + d) % ITEMS}", "qty": 1 + s % 5, "from_location_id": "DOCK",
                          "to_location_id": f"L{(s * 13 + d) % SHELVES}"},
