@@ -41,6 +41,13 @@ class SyncClient:
         return self._call("POST", f"/v1/stores/{self.store_id}/ops", contract.PushResponse, content=body,
                           headers={"content-type": "application/json"})
 
+    def push_body(self, ops_json: list[str], device_status: contract.DeviceStatusReport | None) -> contract.PushResponse:
+        """Send ops already serialised as JSON (outbox.pending_batch); same answer as `push`."""
+        status = "null" if device_status is None else device_status.model_dump_json()
+        body = f'{{"ops": [{", ".join(ops_json)}], "device_status": {status}}}'.encode()
+        return self._call("POST", f"/v1/stores/{self.store_id}/ops", contract.PushResponse, content=body,
+                          headers={"content-type": "application/json"})
+
     def changes(self, cursor: str, limit: int) -> contract.ChangesPage:
         """One page of the store's changes after `cursor`."""
         return self._call("GET", f"/v1/stores/{self.store_id}/changes", contract.ChangesPage,

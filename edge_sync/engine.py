@@ -102,17 +102,17 @@ class SyncEngine:
     def _push(self, report: SyncReport) -> None:
         while report.batches < MAX_BATCHES_PER_RUN:
             with self.db.connect() as conn:
-                ops = outbox.pending_ops(conn, limit=self.batch)
+                batch = outbox.pending_batch(conn, limit=self.batch)
                 status = self._status_report(conn)
-            if not ops:
+            if not batch.ops:
                 report.drained = True
                 return
             sent_at = self.now()
-            response = self.client.push(contract.PushRequest(ops=ops, device_status=status))
+            response = self.client.push_body(batch.ops_json, status)
             answered_at = self.now()
             report.batches += 1
-            report.sent += len(ops)
-            if not self._settle(ops, response, sent_at, answered_at, report):
+            report.sent += len(batch.ops)
+            if not self._settle(batch.ops, response, sent_at, answered_at, report):
                 return  # only out-of-order answers: try again next run, not in a tight loop
         report.drained = not self._has_pending()
 
@@ -129,55 +129,53 @@ class SyncEngine:
             oldest_pending_at=None if oldest is None else dt.datetime.fromisoformat(oldest),
         )
 
-    def _settle(self, ops: list[contract.Op], response: contract.PushResponse, sent_at: dt.datetime,
+    def _settle(self, ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: dt.datetime,
                 answered_at: dt.datetime, report: SyncReport) -> bool:
         """Record each op's answer; True when at least one op left the pending state."""
-        by_id = {r.op_id: r for r in response.results}
+        by_id = {str(r.op_id): r for r in response.results}
         midpoint = sent_at + (answered_at - sent_at) / 2
         offset_ms = int((response.server_time - midpoint).total_seconds() * 1000)
         now = answered_at.isoformat(timespec="microseconds")
-        progress = False
+        done: list[tuple[str, str, str, int]] = []
+        refused: list[tuple[str, str, str, int]] = []
+        waiting: list[tuple[str, int]] = []
+        resend_from: list[tuple[int, int]] = []
+        for seq, op_id in ops:
+            result = by_id.get(op_id)
+            if result is None:
+                continue  # not answered: still pending, sent again next time
+            status = result.status
+            report.results[status.value] = report.results.get(status.value, 0) + 1
+            if status is contract.OpStatus.APPLIED or status is contract.OpStatus.DUPLICATE:
+                done.append((status.value, json.dumps(result.result), now, seq))
+                report.applied += status is contract.OpStatus.APPLIED
+                report.duplicate += status is contract.OpStatus.DUPLICATE
+            elif status is contract.OpStatus.REJECTED:
+                refused.append((json.dumps(result.result), result.reason or "refused by the service", now, seq))
+                report.parked += 1
+            else:
+                report.out_of_order += 1
+                waiting.append((result.reason or "waiting for an earlier op", seq))
+                if result.expected_seq is not None and result.expected_seq < seq:
+                    resend_from.append((result.expected_seq, seq))
         with UnitOfWork(self.db) as uow:
             raw = driver(uow.conn)
-            for op in ops:
-                result = by_id.get(op.op_id)
-                if result is None:
-                    continue  # not answered: still pending, sent again next time
-                status = result.status
-                report.results[status.value] = report.results.get(status.value, 0) + 1
-                if status in (contract.OpStatus.APPLIED, contract.OpStatus.DUPLICATE):
-                    raw.execute(
-                        "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = NULL,"
-                        " settled_at = ? WHERE seq = ? AND state = 'pending'",
-                        (status.value, json.dumps(result.result), now, op.seq),
-                    )
-                    if status is contract.OpStatus.APPLIED:
-                        report.applied += 1
-                    else:
-                        report.duplicate += 1
-                    progress = True
-                elif status is contract.OpStatus.REJECTED:
-                    raw.execute(
-                        "UPDATE outbox SET state = 'parked', result = ?, attempts = attempts + 1, last_error = ?,"
-                        " settled_at = ? WHERE seq = ? AND state = 'pending'",
-                        (json.dumps(result.result), result.reason or "refused by the service", now, op.seq),
-                    )
-                    report.parked += 1
-                    progress = True
-                else:
-                    report.out_of_order += 1
-                    raw.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?",
-                                (result.reason or "waiting for an earlier op", op.seq))
-                    expected = result.expected_seq
-                    if expected is not None and expected < op.seq:
-                        # The service lacks ops we thought it had: send them again from there.
-                        reset = raw.execute(
-                            "UPDATE outbox SET state = 'pending' WHERE seq >= ? AND seq < ?"
-                            " AND state IN ('applied', 'duplicate')", (expected, op.seq)).rowcount
-                        progress = progress or reset > 0
+            raw.executemany(
+                "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = NULL, settled_at = ?"
+                " WHERE seq = ? AND state = 'pending'", done)
+            raw.executemany(
+                "UPDATE outbox SET state = 'parked', result = ?, attempts = attempts + 1, last_error = ?,"
+                " settled_at = ? WHERE seq = ? AND state = 'pending'", refused)
+            raw.executemany("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?", waiting)
+            reset = 0
+            for expected, seq in resend_from:
+                # The service lacks ops we thought it had: send them again from there.
+                reset += raw.execute(
+                    "UPDATE outbox SET state = 'pending' WHERE seq >= ? AND seq < ? AND state IN ('applied', 'duplicate')",
+                    (expected, seq)).rowcount
             uow.conn.execute(update(_state).where(_state.c.id == 1).values(clock_offset_ms=offset_ms))
             uow.commit()
-        return progress
+        return bool(done or refused or reset)
 
     # --- bookkeeping --------------------------------------------------------------------------
 

@@ -324,11 +324,35 @@ it: pulled balances go to server_stock, the device's own movements to local_move
 its unacknowledged ops change wait in deferred_records. Stock on a database from before this step
 is taken as the service's."""
 
+M0005_OP_REFS = Migration(
+    "0005_op_refs",
+    _split(
+        """
+CREATE TABLE op_refs (
+    kind VARCHAR NOT NULL,
+    "key" VARCHAR NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, "key", seq)
+) WITHOUT ROWID;
+CREATE INDEX ix_op_refs_seq ON op_refs (seq);
+INSERT OR IGNORE INTO op_refs (kind, "key", seq)
+    SELECT 'task', json_extract(payload, '$.task_id'), seq FROM outbox
+    WHERE feed_seen = 0 AND state NOT IN ('dismissed', 'resent') AND json_extract(payload, '$.task_id') IS NOT NULL;
+INSERT OR IGNORE INTO op_refs (kind, "key", seq)
+    SELECT 'order', json_extract(payload, '$.order_id'), seq FROM outbox
+    WHERE feed_seen = 0 AND state NOT IN ('dismissed', 'resent') AND json_extract(payload, '$.order_id') IS NOT NULL;
+"""
+    ),
+)
+"""The tasks and orders each unacknowledged op changes, written when the op is appended, so a pull
+asks a small table instead of reading every queued payload (bench/drain.py)."""
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     M0001_INITIAL,
     M0002_PARKED_RESOLUTION_AND_SCAN_LOG,
     M0003_SCAN_PATH_INDEXES,
     M0004_SYNC_OVERLAY,
+    M0005_OP_REFS,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -89,7 +89,46 @@ def append(
             payload.model_dump_json(), PENDING, command_id,
         ),
     )
+    for kind, field in REFERENCES:
+        key = getattr(payload, field, None)
+        if key is not None:
+            raw.execute('INSERT OR IGNORE INTO op_refs (kind, "key", seq) VALUES (?, ?, ?)', (kind, str(key), seq))
     return AppendedOp(seq=seq, op_id=op_id)
+
+
+REFERENCES: tuple[tuple[str, str], ...] = (("task", "task_id"), ("order", "order_id"))
+"""Record kinds an op changes, and the payload fields that name them (see edge_sync.overlay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WireBatch:
+    """A batch of pending ops as the request body carries them, and their (seq, op_id) in order."""
+
+    ops: list[tuple[int, str]]
+    ops_json: list[str]
+
+
+def pending_batch(conn: Connection, *, limit: int) -> WireBatch:
+    """The next pending ops as JSON text, each exactly as it was written (see `to_wire`).
+
+    The draining loop sends these without building a pydantic model per op: the payload is
+    already the JSON validated when the op was appended.
+    """
+    raw = driver(conn)
+    state = raw.execute("SELECT store_id, device_id FROM sync_state WHERE id = 1").fetchone()
+    if state is None:
+        raise DeviceNotRegistered("register the device for a store before syncing")
+    store_id, device_id = state
+    ops: list[tuple[int, str]] = []
+    texts: list[str] = []
+    for seq, op_id, typ, version, user_id, session_id, occurred, offset, payload in raw.execute(
+            _PENDING_SQL, (0, limit)):
+        head = json.dumps({"op_id": op_id, "store_id": store_id, "device_id": device_id, "seq": seq, "type": typ,
+                           "schema_version": version, "user_id": user_id, "session_id": session_id,
+                           "occurred_at": occurred, "clock_offset_ms": offset})
+        texts.append(f'{head[:-1]}, "payload": {payload}}}')
+        ops.append((seq, op_id))
+    return WireBatch(ops, texts)
 
 
 def pending_ops(conn: Connection, *, limit: int = contract.MAX_BATCH, after_seq: int = 0) -> list[contract.Op]:

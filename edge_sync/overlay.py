@@ -29,10 +29,6 @@ _RECOMPUTE_SQL = (
     " + coalesce((SELECT sum(delta) FROM local_moves WHERE item_id = ?1 AND location_id = ?2 AND status = ?3), 0))"
     " ON CONFLICT (item_id, location_id, status) DO UPDATE SET qty = excluded.qty"
 )
-_UNACKED = "feed_seen = 0 AND state NOT IN ('dismissed', 'resent')"
-
-REFERENCES: dict[str, tuple[str, ...]] = {"task": ("task_id",), "order": ("order_id",)}
-"""Record kinds a device's ops change, and the payload fields that name them."""
 
 
 class MoveWithoutOp(RuntimeError):
@@ -74,14 +70,22 @@ def set_server_balances(conn: Connection, rows: Iterable[tuple[str, str, str, in
     recompute(conn, ((i, loc, st) for i, loc, st, _ in rows))
 
 
+def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def drop_moves(conn: Connection, seqs: Iterable[int]) -> set[Key]:
-    """Forget the moves of ops the pulled state now includes (or that were dismissed); their keys."""
+    """Forget the moves and references of ops the pulled state now includes (or that were
+    dismissed or replaced); return the stock keys they touched."""
     raw = driver(conn)
     keys: set[Key] = set()
-    for seq in seqs:
+    for chunk in _chunks(list(seqs)):
+        marks = ",".join("?" * len(chunk))
         keys.update(raw.execute(
-            "SELECT item_id, location_id, status FROM local_moves WHERE seq = ?", (seq,)).fetchall())
-        raw.execute("DELETE FROM local_moves WHERE seq = ?", (seq,))
+            f"SELECT item_id, location_id, status FROM local_moves WHERE seq IN ({marks})", chunk).fetchall())
+        raw.execute(f"DELETE FROM local_moves WHERE seq IN ({marks})", chunk)
+        raw.execute(f"DELETE FROM op_refs WHERE seq IN ({marks})", chunk)
     return keys
 
 
@@ -89,27 +93,16 @@ def acknowledge(conn: Connection, op_ids: Iterable[str]) -> tuple[list[int], set
     """Mark this device's ops whose results came down the feed; return their seqs and stock keys."""
     raw = driver(conn)
     seqs: list[int] = []
-    for op_id in op_ids:
-        row = raw.execute("SELECT seq FROM outbox WHERE op_id = ? AND feed_seen = 0", (op_id,)).fetchone()
-        if row is not None:
-            seqs.append(int(row[0]))
-    if seqs:
-        raw.executemany("UPDATE outbox SET feed_seen = 1 WHERE seq = ?", [(s,) for s in seqs])
+    for chunk in _chunks(list(op_ids)):
+        marks = ",".join("?" * len(chunk))
+        seqs.extend(int(r[0]) for r in raw.execute(
+            f"UPDATE outbox SET feed_seen = 1 WHERE op_id IN ({marks}) AND feed_seen = 0 RETURNING seq", chunk))
     return seqs, drop_moves(conn, seqs)
 
 
 def touched(conn: Connection) -> set[tuple[str, str]]:
     """(kind, id) of every task and order an unacknowledged op of this device changes."""
-    raw = driver(conn)
-    out: set[tuple[str, str]] = set()
-    for kind, fields in REFERENCES.items():
-        for field in fields:
-            rows = raw.execute(
-                f"SELECT DISTINCT json_extract(payload, '$.{field}') FROM outbox WHERE {_UNACKED}"
-                f" AND json_extract(payload, '$.{field}') IS NOT NULL"
-            )
-            out.update((kind, str(r[0])) for r in rows)
-    return out
+    return {(k, key) for k, key in driver(conn).execute('SELECT DISTINCT kind, "key" FROM op_refs')}
 
 
 def defer(conn: Connection, kind: str, key: str, data: dict[str, Any]) -> None:

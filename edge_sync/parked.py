@@ -81,4 +81,5 @@ def resend(uow: UnitOfWork, seq: int, *, payload: dict[str, Any], user_id: str, 
         "UPDATE outbox SET state = 'resent', resolution = ? WHERE seq = ?", (f"resent as {appended.op_id}", seq))
     # The parked op's moves now travel with the new op.
     driver(uow.conn).execute("UPDATE local_moves SET seq = ? WHERE seq = ?", (appended.seq, seq))
+    driver(uow.conn).execute("DELETE FROM op_refs WHERE seq = ?", (seq,))
     return appended

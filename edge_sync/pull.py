@@ -80,17 +80,13 @@ def current_cursor(engine: Engine) -> str:
 
 
 def _own_results(conn: Connection, results: list[contract.OpResult], now: dt.datetime, report: PullReport) -> set[overlay.Key]:
-    raw = driver(conn)
-    for r in results:
-        state = _SETTLE_FROM_FEED.get(r.status)
-        if state is None:
-            continue
-        # An op still pending here whose push answer was lost: the feed settles it.
-        raw.execute(
-            "UPDATE outbox SET state = ?, result = ?, last_error = ?, settled_at = ? WHERE op_id = ? AND state = 'pending'",
-            (state, json.dumps(r.result), r.reason if state == "parked" else None,
-             now.isoformat(timespec="microseconds"), str(r.op_id)),
-        )
+    at = now.isoformat(timespec="microseconds")
+    # An op still pending here whose push answer was lost: the feed settles it.
+    driver(conn).executemany(
+        "UPDATE outbox SET state = ?, result = ?, last_error = ?, settled_at = ? WHERE op_id = ? AND state = 'pending'",
+        [(state, json.dumps(r.result), r.reason if state == "parked" else None, at, str(r.op_id))
+         for r in results if (state := _SETTLE_FROM_FEED.get(r.status)) is not None],
+    )
     seqs, keys = overlay.acknowledge(conn, (str(r.op_id) for r in results))
     report.acknowledged += len(seqs)
     return keys

@@ -234,6 +234,16 @@ class LocalMove(SQLModel, table=True):
     delta: int
 
 
+class OpRef(SQLModel, table=True):
+    """A task or order an op of this device changes, kept until the op is acknowledged."""
+
+    __tablename__ = "op_refs"
+    __table_args__ = {"sqlite_with_rowid": False}
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True, index=True)
+
+
 class DeferredRecord(SQLModel, table=True):
     """A pulled record held back because this device's own unacknowledged ops change it."""
 
