@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 from edge_sync import contract, outbox
-from edge_sync.client import SyncClient
+from edge_sync.client import M, SyncClient
 from edge_sync.db import open_device_database
 from edge_sync.engine import BATCH, SyncEngine
 from edge_sync.pull import pull
@@ -137,13 +137,21 @@ def _service(database_url: str, log: Path) -> Iterator[str]:
 # --- the device ----------------------------------------------------------------------------------
 
 
-def queue_backlog(path: Path, *, store_id: str, device_id: str, n: int, per_txn: int = 5_000) -> None:
-    """A fresh device database with `n` pending putaway ops (dock to staging lane), as handlers leave them."""
+def queue_backlog(path: Path, *, store_id: str, device_id: str, n: int, per_txn: int = 5_000,
+                  synced_from: str | None = None) -> None:
+    """A device database with `n` pending putaway ops (dock to staging lane), as handlers leave them.
+
+    With `synced_from` (the service's URL) the device first pulls the store, as a device does before
+    it goes offline: the drain then measures the backlog, not a first sync.
+    """
     engine = open_device_database(path)
     try:
         with UnitOfWork(engine) as uow:
             outbox.register_device(uow.conn, store_id=store_id, device_id=device_id)
             uow.commit()
+        if synced_from is not None:
+            with httpx.Client(base_url=synced_from, timeout=60) as http:
+                pull(SyncClient(http, store_id=store_id), engine)
         at = dt.datetime.now(dt.UTC)
         for start in range(0, n, per_txn):
             with UnitOfWork(engine) as uow:
@@ -162,19 +170,15 @@ class _TimedClient(SyncClient):
     push_s = 0.0
     pull_s = 0.0
 
-    def push(self, request: contract.PushRequest) -> contract.PushResponse:
+    def _call(self, method: str, path: str, model: type[M], **kw: object) -> M:
         start = time.perf_counter()
         try:
-            return super().push(request)
+            return super()._call(method, path, model, **kw)
         finally:
-            self.push_s += time.perf_counter() - start
-
-    def changes(self, cursor: str, limit: int) -> contract.ChangesPage:
-        start = time.perf_counter()
-        try:
-            return super().changes(cursor, limit)
-        finally:
-            self.pull_s += time.perf_counter() - start
+            if method == "POST":
+                self.push_s += time.perf_counter() - start
+            else:
+                self.pull_s += time.perf_counter() - start
 
 
 def drain_child(db: str, url: str, store_id: str, batch: int) -> dict[str, Any]:
@@ -256,9 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         server_url = _prepare(tmp / "server.db", [generate_store(42, DRAIN_STORE, items=ITEMS, locations=40),
                                                    generate_store(42, SINGLE_STORE, items=ITEMS, locations=40)])
-        queue_backlog(tmp / "drain.db", store_id=DRAIN_STORE, device_id="bench-drain-1", n=n_ops)
-        queue_backlog(tmp / "single.db", store_id=SINGLE_STORE, device_id="bench-single-1", n=n_single)
         with _service(server_url, tmp / "server.log") as base:
+            queue_backlog(tmp / "drain.db", store_id=DRAIN_STORE, device_id="bench-drain-1", n=n_ops, synced_from=base)
+            queue_backlog(tmp / "single.db", store_id=SINGLE_STORE, device_id="bench-single-1", n=n_single,
+                          synced_from=base)
             drain = _drain_in_child(tmp / "drain.db", base, DRAIN_STORE, batch)
             single = _drain_in_child(tmp / "single.db", base, SINGLE_STORE, 1)
         seeded_url = _prepare(tmp / "seeded.db", [generate_store(42, SEEDED_STORE)])

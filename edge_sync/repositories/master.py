@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from edge_sync import contract, overlay
@@ -197,13 +198,21 @@ class StockRepository:
         return qty
 
 
-def _upsert(conn: Connection, table: object, key: list[str], rows: list[dict[str, object]]) -> None:
+_UPSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _upsert(conn: Connection, table: Table, key: list[str], rows: list[dict[str, object]]) -> None:
+    """Insert or update `rows` by `key`; the statement is built once per table and column set."""
     if not rows:
         return
-    t = table  # a sqlalchemy Table
-    stmt = sqlite_insert(t)  # type: ignore[arg-type]
-    cols = {c: stmt.excluded[c] for c in rows[0] if c not in key}
-    stmt = stmt.on_conflict_do_update(index_elements=key, set_=cols) if cols else stmt.on_conflict_do_nothing()
+    columns = tuple(rows[0])
+    cache_key = (table.name, tuple(key), columns)
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        insert = sqlite_insert(table)
+        cols = {c: insert.excluded[c] for c in columns if c not in key}
+        stmt = insert.on_conflict_do_update(index_elements=key, set_=cols) if cols else insert.on_conflict_do_nothing()
+        _UPSERTS[cache_key] = stmt
     for start in range(0, len(rows), 500):
         conn.execute(stmt, rows[start : start + 500])
 
@@ -273,14 +282,17 @@ def apply_orders(conn: Connection, records: Iterable[contract.CustomerOrderRecor
 
 def apply_tasks(conn: Connection, records: Iterable[contract.TaskRecord]) -> None:
     """Upsert tasks and their lines."""
+    records = list(records)
+    rows = []
     for r in records:
         row = r.model_dump(mode="python", exclude={"lines"})
         row["type"] = r.type.value
         row["status"] = r.status.value
-        _upsert(conn, tasks_t, ["task_id"], [row])
-        _upsert(conn, task_lines_t, ["task_id", "line_id"], [
-            {"task_id": r.task_id, **ln.model_dump(mode="python")} for ln in r.lines
-        ])
+        rows.append(row)
+    _upsert(conn, tasks_t, ["task_id"], rows)
+    _upsert(conn, task_lines_t, ["task_id", "line_id"], [
+        {"task_id": r.task_id, **ln.model_dump(mode="python")} for r in records for ln in r.lines
+    ])
 
 
 def apply_balances(conn: Connection, records: Iterable[contract.BalanceRecord]) -> None:
