@@ -35,6 +35,13 @@ _COUNTERS = ("change_seq", "erp_seq", "ledger_seq", "exception_seq", "approval_s
 _OCCUPYING = tuple(s.value for s in StockStatus if s is not StockStatus.IN_TRANSIT)
 
 
+COUNT_REASON = "count"
+"""The ledger reason of a count's adjustment (and of its zero-delta anchor)."""
+REBASE_REASON = "count_rebase"
+"""The ledger reason of putting back a late movement a count had already seen."""
+_AVAILABLE = StockStatus.AVAILABLE.value
+
+
 def utcnow() -> dt.datetime:
     """The server clock, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
@@ -162,8 +169,12 @@ class StoreTx:
         reason: str,
         op_id: uuid.UUID | None = None,
     ) -> None:
-        """Post one signed delta to the ledger (and, at flush, to the current balance)."""
-        if delta == 0:
+        """Post one signed delta to the ledger (and, at flush, to the current balance).
+
+        A zero delta is posted only for a count (reason "count"): it is the count's anchor in time,
+        which a movement that arrives later but took effect before it is rebased on (see flush).
+        """
+        if delta == 0 and reason != COUNT_REASON:
             return
         self.append(
             t.ledger,
@@ -186,6 +197,8 @@ class StoreTx:
     def flush(self) -> None:
         """Write every buffered row and apply pending balance deltas."""
         self._generation += 1
+        if self._rows[t.ledger]:
+            self._rebase_on_counts()
         for table in self._tables:
             rows = self._rows[table]
             if rows:
@@ -209,6 +222,49 @@ class StoreTx:
                 if loc in self._loc_db:
                     self._loc_db[loc] += delta
             self._loc_pending.clear()
+
+    def _rebase_on_counts(self) -> None:
+        """A count is an absolute figure as of its moment. An available-stock movement posted after
+        a count but effective before it (a sale made at 10:05 that reaches the service after a
+        10:12 count) was already seen by the person counting: the movement is recorded, and the
+        same quantity is put back at the count's moment, so the balance as of the count stays the
+        figure counted and nothing is counted twice. Only the earliest later count needs it: every
+        later balance is anchored on that one."""
+        buffered = list(self._rows[t.ledger])
+        keys = {(r["item_id"], r["location_id"]) for r in buffered
+                if r["status"] == _AVAILABLE and r["reason"] not in (COUNT_REASON, REBASE_REASON)}
+        if not keys:
+            return
+        lg = t.ledger
+        anchors: dict[tuple[str, str], list[dt.datetime]] = {}
+        rows = self.conn.execute(
+            sa.select(lg.c.item_id, lg.c.location_id, lg.c.effective_at).where(
+                lg.c.store_id == self.store_id, lg.c.reason == COUNT_REASON, lg.c.status == _AVAILABLE,
+                sa.tuple_(lg.c.item_id, lg.c.location_id).in_(sorted(keys)),
+            )
+        )
+        for item_id, location_id, at in rows:
+            anchors.setdefault((item_id, location_id), []).append(at)
+        for r in buffered:
+            if r["status"] != _AVAILABLE:
+                continue
+            key = (r["item_id"], r["location_id"])
+            if r["reason"] == COUNT_REASON:
+                anchors.setdefault(key, []).append(r["effective_at"])
+                continue
+            if r["reason"] == REBASE_REASON:
+                continue
+            later = [a for a in anchors.get(key, ()) if a > r["effective_at"]]
+            if not later:
+                continue
+            at = min(later)
+            self.post(r["item_id"], r["location_id"], _AVAILABLE, -r["delta"], effective_at=at,
+                      reason=REBASE_REASON, op_id=r["op_id"])
+            self.erp("inventory_adjusted", {
+                "item_id": r["item_id"], "location_id": r["location_id"], "status": _AVAILABLE,
+                "delta": -r["delta"], "reason": REBASE_REASON,
+                "note": "a movement made before a count reached the service after it; the count stands",
+            }, occurred_at=at, op_id=r["op_id"])
 
     # -- one op's work, undone ----------------------------------------------------------------------
 

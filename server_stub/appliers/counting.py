@@ -18,10 +18,9 @@ from server_stub import tables as t
 from server_stub.appliers.base import OpContext
 from server_stub.feeds import ErpEventType
 from server_stub.ledger import balance_as_of, movements_between
-from server_stub.txn import StoreTx
+from server_stub.txn import COUNT_REASON, StoreTx
 
-COUNT = "count"
-"""The ledger reason of a count adjustment."""
+COUNT = COUNT_REASON
 
 
 def post_count(

@@ -89,3 +89,31 @@ def test_a_device_clock_offset_moves_the_count_to_server_time(handheld: Device, 
     payload = count(19, started=now - dt.timedelta(minutes=80), at=now - dt.timedelta(minutes=79))
     result = handheld.send("count.record", payload, offset_ms=3_600_000)
     assert result["result"]["balance_qty"] == 19 and result["result"]["adjustment"] == 0
+
+
+def test_a_sale_made_before_a_count_that_arrives_after_it_is_not_counted_twice(
+    handheld: Device, handheld2: Device, client: AsgiClient,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    counted_at = now - dt.timedelta(minutes=5)
+    # 20 on the shelf. The count (18 found) reaches the server first; a sale of 1 made before the
+    # count (the counter saw the shelf without it) and a sale of 2 made after it arrive later.
+    posted = handheld.send("count.record", count(18, started=now - dt.timedelta(minutes=6), at=counted_at))
+    assert posted["result"]["adjustment"] == -2
+    handheld2.send("pick.confirm", pick(1), at=now - dt.timedelta(minutes=10))
+    handheld2.send("pick.confirm", pick(2), at=now - dt.timedelta(minutes=1))
+    assert balance(client, "I-5", "A-01", as_of=counted_at.isoformat()) == 18
+    assert balance(client, "I-5", "A-01") == 16
+    events = client.get(f"/v1/stores/{STORE}/erp/events").json()["events"]
+    rebase = [e for e in events if e["type"] == "inventory_adjusted" and e["data"].get("reason") == "count_rebase"]
+    assert [e["data"]["delta"] for e in rebase] == [1]
+
+
+def test_a_count_that_matched_still_anchors_later_arrivals(handheld: Device, handheld2: Device, client: AsgiClient) -> None:
+    now = dt.datetime.now(dt.UTC)
+    counted_at = now - dt.timedelta(minutes=5)
+    assert handheld.send("count.record", count(20, started=now - dt.timedelta(minutes=6), at=counted_at))[
+        "result"]["adjustment"] == 0
+    handheld2.send("pick.confirm", pick(1), at=now - dt.timedelta(minutes=10))  # made before, arrives after
+    assert balance(client, "I-5", "A-01", as_of=counted_at.isoformat()) == 20
+    assert balance(client, "I-5", "A-01") == 20
