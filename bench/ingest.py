@@ -12,8 +12,15 @@ loopback port with a fresh database holding a small generated store, then:
    device and counter updates, one transaction per batch) written straight through SQLAlchemy
    Core in this process, on a fresh database of the same kind.
 
+And once, for scale (SQLite): a bare FastAPI app (`bare_app` below) served by uvicorn the same
+way on a fresh SQLite file with the service's pragmas, whose endpoint parses the same batch
+bodies and does one idempotent `INSERT .. ON CONFLICT DO NOTHING` per op_id, one transaction per
+batch; the same client loop pushes the same batches to it. That is what HTTP, JSON and one SQLite
+write per op cost on this machine at this moment, with none of the service's work.
+
 The last line is one JSON object: ops_per_s, dup_ops_per_s, ceiling_ops_per_s, ratio,
-p99_batch_ms (SQLite), and the same under "postgresql" when it ran.
+p99_batch_ms, bare_ops_per_s and share_of_bare (ops_per_s / bare_ops_per_s) for SQLite, and the
+same (without the bare figures) under "postgresql" when it ran.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -103,16 +110,74 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def running_server(url: str) -> Iterator[str]:
-    """`backroom server` in a subprocess on a free loopback port; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
+BARE_DB_ENV = "BACKROOM_BENCH_BARE_DB"
+
+
+def bare_app() -> Any:
+    """The scale reference: a bare FastAPI app, one idempotent insert per op, one transaction per batch.
+
+    A uvicorn factory (`bench.ingest:bare_app`); the SQLite file is named by BACKROOM_BENCH_BARE_DB.
+    Its one connection comes from the service's own engine factory, so it has the same pragmas
+    (WAL, synchronous=NORMAL, cache size, ...); writers queue on a lock and use BEGIN IMMEDIATE,
+    as the service's do. It answers how many op_ids were new.
+    """
+    from fastapi import Body, FastAPI
+
+    engine = create_engine_for(f"sqlite:///{os.environ[BARE_DB_ENV]}")
+    raw = engine.raw_connection()
+    db: Any = raw.driver_connection
+    db.execute("CREATE TABLE IF NOT EXISTS bare_ops (op_id TEXT PRIMARY KEY)")
+    lock = threading.Lock()
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/stores/{store_id}/ops")
+    def push(store_id: str, body: dict[str, Any] = Body(...)) -> dict[str, int]:
+        ids = [(op["op_id"],) for op in body["ops"]]
+        with lock:
+            before = db.total_changes
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT INTO bare_ops (op_id) VALUES (?) ON CONFLICT (op_id) DO NOTHING", ids)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return {"applied": db.total_changes - before}
+
+    return app
+
+
+def server_command(url: str, port: int) -> tuple[list[str], dict[str, str] | None]:
+    """`backroom server` on `url`."""
+    return (
         [sys.executable, "-m", "app.cli", "server", "--database-url", url, "--port", str(port),
          "--log-level", "warning", "--no-access-log"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        None,
     )
+
+
+def bare_command(path: str, port: int) -> tuple[list[str], dict[str, str] | None]:
+    """uvicorn serving `bare_app` on the SQLite file `path`, as `backroom server` serves the service."""
+    return (
+        [sys.executable, "-m", "uvicorn", "bench.ingest:bare_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        {**os.environ, BARE_DB_ENV: path},
+    )
+
+
+@contextmanager
+def running_server(
+    target: str, command: Callable[[str, int], tuple[list[str], dict[str, str] | None]] = server_command
+) -> Iterator[str]:
+    """A server (by default `backroom server` on the database URL `target`) in a subprocess on a free
+    loopback port; yields its base URL."""
+    port = free_port()
+    argv, env = command(target, port)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -135,8 +200,14 @@ def running_server(url: str) -> Iterator[str]:
             proc.wait()
 
 
-def push_all(base: str, bodies_by_device: dict[str, list[bytes]], expect: str) -> tuple[float, list[float]]:
-    """Each device pushes its batches in order on its own connection; (seconds, batch latencies)."""
+def push_all(
+    base: str, bodies_by_device: dict[str, list[bytes]], expect: str, check: Callable[[Any], list[Any]] | None = None
+) -> tuple[float, list[float]]:
+    """Each device pushes its batches in order on its own connection; (seconds, batch latencies).
+
+    Every answer must be a 200 whose ops all have status `expect`; or, with `check`, a 200 for
+    which `check(answer JSON)` lists nothing wrong.
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     errors: list[str] = []
@@ -148,8 +219,8 @@ def push_all(base: str, bodies_by_device: dict[str, list[bytes]], expect: str) -
                 start = time.perf_counter()
                 response = client.post(f"/v1/stores/{STORE}/ops", content=body)
                 mine.append(time.perf_counter() - start)
-                results = response.json()["results"]
-                bad = [r for r in results if r["status"] != expect]
+                answer = response.json()
+                bad = check(answer) if check else [r for r in answer["results"] if r["status"] != expect]
                 if response.status_code != 200 or bad:
                     errors.append(f"{response.status_code}: {bad[:1]}")
         with lock:
@@ -165,6 +236,23 @@ def push_all(base: str, bodies_by_device: dict[str, list[bytes]], expect: str) -
     if errors:
         raise RuntimeError(f"unexpected answers ({len(errors)}), first: {errors[0]}")
     return elapsed, latencies
+
+
+def bare(path: str, bodies: dict[str, list[bytes]], total: int) -> float:
+    """The scale reference's ops/s on the same bodies (see `bare_app`); every op id must be stored once."""
+
+    def check(answer: Any) -> list[Any]:
+        return [] if isinstance(answer.get("applied"), int) and answer["applied"] > 0 else [answer]
+
+    with running_server(path, bare_command) as base:
+        elapsed, _ = push_all(base, bodies, "applied", check)
+    engine = create_engine_for(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM bare_ops").scalar_one()
+    engine.dispose()
+    if stored != total:
+        raise RuntimeError(f"bare reference stored {stored} op ids, expected {total}")
+    return total / elapsed
 
 
 def p99(values: list[float]) -> float:
@@ -237,19 +325,29 @@ class Figures:
     dup_ops_per_s: float
     ceiling_ops_per_s: float
     p99_batch_ms: float
+    bare_ops_per_s: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.ops_per_s / self.ceiling_ops_per_s
 
+    @property
+    def share_of_bare(self) -> float | None:
+        return None if self.bare_ops_per_s is None else self.ops_per_s / self.bare_ops_per_s
+
     def as_json(self) -> dict[str, Any]:
-        return {"ops_per_s": round(self.ops_per_s), "dup_ops_per_s": round(self.dup_ops_per_s),
-                "ceiling_ops_per_s": round(self.ceiling_ops_per_s), "ratio": round(self.ratio, 3),
-                "p99_batch_ms": round(self.p99_batch_ms, 1)}
+        out = {"ops_per_s": round(self.ops_per_s), "dup_ops_per_s": round(self.dup_ops_per_s),
+               "ceiling_ops_per_s": round(self.ceiling_ops_per_s), "ratio": round(self.ratio, 3),
+               "p99_batch_ms": round(self.p99_batch_ms, 1)}
+        if self.bare_ops_per_s is not None and self.share_of_bare is not None:
+            out.update(bare_ops_per_s=round(self.bare_ops_per_s), share_of_bare=round(self.share_of_bare, 3))
+        return out
 
 
-def measure(backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: int, devices: int) -> Figures:
-    """Apply, resend, and ceiling on one backend."""
+def measure(
+    backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: int, devices: int, bare_path: str | None = None
+) -> Figures:
+    """Apply, resend, and ceiling on one backend; and the bare reference when `bare_path` (a fresh SQLite file) is given."""
     migrate(server_url)
     engine = create_engine_for(server_url)
     load_master_data(engine, master_data())
@@ -262,7 +360,10 @@ def measure(backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: 
     with running_server(server_url) as base:
         elapsed, latencies = push_all(base, bodies, "applied")
         dup_elapsed, _ = push_all(base, bodies, "duplicate")
-    return Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000)
+    figures = Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000)
+    if bare_path is not None:
+        figures.bare_ops_per_s = bare(bare_path, bodies, total)
+    return figures
 
 
 def pg_schema_urls(base_url: str) -> tuple[str, str, list[str]] | None:
@@ -304,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="backroom-bench-") as tmp:
-        results.append(measure("sqlite", f"sqlite:///{tmp}/server.db", f"sqlite:///{tmp}/ceiling.db", n_ops, args.batch, args.devices))
+        results.append(measure("sqlite", f"sqlite:///{tmp}/server.db", f"sqlite:///{tmp}/ceiling.db", n_ops, args.batch, args.devices,
+                               bare_path=f"{tmp}/bare.db"))
     if not args.no_pg:
         pg = pg_schema_urls(args.pg_url)
         if pg is not None:
@@ -314,10 +416,14 @@ def main(argv: list[str] | None = None) -> int:
                 drop_schemas(args.pg_url, pg[2])
 
     print(f"ingest: {n_ops} putaway ops in batches of {args.batch}, {args.devices} devices pushing at once, loopback HTTP")
-    print(f"{'backend':<11} {'applied ops/s':>14} {'dup ops/s':>10} {'ceiling ops/s':>14} {'ratio':>6} {'p99 batch ms':>13}")
+    print(f"{'backend':<11} {'applied ops/s':>14} {'dup ops/s':>10} {'ceiling ops/s':>14} {'ratio':>6} {'p99 batch ms':>13}"
+          f" {'bare ops/s':>11} {'of bare':>8}")
     for f in results:
-        print(f"{f.backend:<11} {f.ops_per_s:>14,.0f} {f.dup_ops_per_s:>10,.0f} {f.ceiling_ops_per_s:>14,.0f} {f.ratio:>6.2f} {f.p99_batch_ms:>13.1f}")
+        bare_cells = "" if f.bare_ops_per_s is None else f" {f.bare_ops_per_s:>11,.0f} {f.share_of_bare:>8.2f}"
+        print(f"{f.backend:<11} {f.ops_per_s:>14,.0f} {f.dup_ops_per_s:>10,.0f} {f.ceiling_ops_per_s:>14,.0f} {f.ratio:>6.2f}"
+              f" {f.p99_batch_ms:>13.1f}{bare_cells}")
     print("targets (SQLite): ops/s >= 5,000; ratio >= 0.5; duplicate resend at least as fast as a first apply")
+    print("bare: a bare FastAPI endpoint, one idempotent insert per op, one SQLite transaction per batch, same bodies and client")
     summary: dict[str, Any] = {"ops": n_ops, "batch": args.batch, **results[0].as_json()}
     for f in results[1:]:
         summary[f.backend] = f.as_json()
