@@ -11,7 +11,8 @@ from server_stub import tables as t
 from server_stub.appliers.base import OpContext
 from server_stub.appliers.documents import document, set_status
 from server_stub.feeds import ErpEventType
-from server_stub.tasks import record_line_progress
+from server_stub.errors import ServiceError
+from server_stub.tasks import complete_task, record_line_progress
 
 
 def _order_line(ctx: OpContext, order_id: str, line_id: str) -> dict[str, Any] | None:
@@ -99,4 +100,13 @@ def stage_order(ctx: OpContext) -> dict[str, Any]:
     else:
         set_status(ctx.tx, "order", p.order_id, "staged")
     ctx.erp(ErpEventType.ORDER_STAGED, data)
+    if p.task_id is not None:
+        # Staging is the last step of a pick task: the device finishes the task with it, as
+        # task.complete would (a clash with another device is raised, not refused).
+        try:
+            _, clash = complete_task(ctx.tx, p.task_id, ctx.actor, op_id=ctx.op.op_id)
+        except ServiceError:
+            clash = None  # an unknown task: the staging itself is still recorded
+        if clash is not None:
+            ctx.exception_ids.append(clash)
     return ctx.result(order_status="staged")

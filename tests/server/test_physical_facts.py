@@ -91,3 +91,16 @@ def test_a_short_pick_and_staging_reach_the_manager_and_the_erp(handheld: Device
     assert types == ["pick_confirmed", "pick_short", "order_staged"]
     orders = [c for c in client.get(f"/v1/stores/{STORE}/changes", params={"limit": 5000}).json()["changes"] if c["kind"] == "order"]
     assert orders[-1]["data"]["status"] == "staged"
+
+
+def test_staging_an_order_finishes_its_pick_task(handheld: Device, client: AsgiClient) -> None:
+    mgr = {"X-User-Id": "U-MGR"}
+    created = client.post(f"/v1/stores/{STORE}/tasks", json={"task_id": "T-P", "type": "pick", "ref_id": "ORD-1"},
+                          headers=mgr)
+    assert created.status_code == 201, created.text
+    handheld.send("pick.confirm", {"task_id": "T-P", "order_id": "ORD-1", "line_id": "1", "item_id": "I-3",
+                                   "location_id": "A-01", "qty": 2})
+    staged = handheld.send("order.stage", {"task_id": "T-P", "order_id": "ORD-1", "staging_location_id": "STAGE",
+                                           "lines": [{"item_id": "I-3", "from_location_id": "A-01", "qty": 2}]})
+    assert staged["status"] == "applied" and "exception_ids" not in staged["result"]
+    assert client.get(f"/v1/stores/{STORE}/tasks/T-P", headers=mgr).json()["status"] == "done"
