@@ -9,8 +9,8 @@ word to anyone. Two kinds do:
   order another device had already picked, a receipt over the PO, a putaway into a full location):
   "your pick was recorded, but it clashed with other work; a manager will look at it (EX-12)".
 
-`needs_attention` lists both, oldest first. The exception records themselves (kind, summary) are
-the manager's and stay on the service; an op's result names them by id.
+`needs_attention` lists both, oldest first. The exception records are the manager's and stay on the
+service; an op's result names each one with its kind and summary.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ class OpOutcome:
     """True when the service recorded the op (with exceptions); False when it refused it (parked)."""
     exception_ids: tuple[str, ...]
     """The manager's exceptions the op raised, as the service named them."""
+    exception_kinds: tuple[str, ...]
+    """Their kinds (double_pick, over_receipt, location_full, ...), in the same order."""
+    summaries: tuple[str, ...]
+    """What the service wrote about each, for the associate's screen."""
     reason: str | None
     """Why the service refused the op, in words; None when it was recorded."""
     occurred_at: dt.datetime
@@ -57,6 +61,8 @@ def needs_attention(conn: Connection) -> list[OpOutcome]:
         out.append(OpOutcome(
             seq=int(seq), op_id=str(op_id), type=str(op_type), recorded=state != "parked",
             exception_ids=tuple(str(e) for e in stored.get("exception_ids") or ()),
+            exception_kinds=tuple(str(e.get("kind", "")) for e in stored.get("exceptions") or ()),
+            summaries=tuple(str(e.get("summary", "")) for e in stored.get("exceptions") or ()),
             reason=None if state != "parked" else (reason or "refused by the service"),
             occurred_at=dt.datetime.fromisoformat(occurred_at), payload=json.loads(payload),
         ))

@@ -32,6 +32,7 @@ def raise_exception(
 ) -> str:
     """Open an exception for a manager and put it on the change feed; returns its id."""
     exception_id = f"EX-{tx.next('exception_seq')}"
+    tx.raised[exception_id] = (kind, summary[:500])
     row: dict[str, Any] = {
         "exception_id": exception_id,
         "kind": kind,

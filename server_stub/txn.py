@@ -76,6 +76,8 @@ class StoreTx:
         self._loc_pending: dict[str, int] = {}
         self._loc_db: dict[str, int] = {}
         self._touched: set[BalanceKey] = set()
+        self.raised: dict[str, tuple[str, str]] = {}
+        """Exceptions opened in this transaction: id -> (kind, summary), for op results."""
         self._balances: dict[BalanceKey, int] = {}
         """Balances as the upserts returned them; a rollback may undo some, see `_balances_exact`."""
         self._balances_exact = True

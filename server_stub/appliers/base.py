@@ -74,9 +74,14 @@ class OpContext:
         return found
 
     def result(self, **values: Any) -> dict[str, Any]:
-        """The op's result, with the exceptions it raised."""
+        """The op's result, with the exceptions it raised (ids, and kind and summary for the device's
+        screens: "recorded, but another device picked this order too")."""
         if self.exception_ids:
             values["exception_ids"] = list(self.exception_ids)
+            values["exceptions"] = [
+                {"id": ex, "kind": self.tx.raised.get(ex, ("", ""))[0], "summary": self.tx.raised.get(ex, ("", ""))[1]}
+                for ex in self.exception_ids
+            ]
         return values
 
 

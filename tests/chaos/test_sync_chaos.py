@@ -276,6 +276,8 @@ def test_two_devices_that_claimed_and_picked_one_task_offline_get_one_claim_both
         ("task.claim", False), ("pick.confirm", True), ("pick.confirm", True)]
     assert "held by u-assoc on device dev-a" in (b_attention[0].reason or "")
     assert sorted(x for o in b_attention for x in o.exception_ids) == sorted(e["exception_id"] for e in raised)
+    assert [k for o in b_attention for k in o.exception_kinds] == ["double_pick", "double_pick"]
+    assert all("earlier picks by u-assoc on dev-a" in s for o in b_attention for s in o.summaries)
     # Device A's own work went through cleanly; both show the task as A's, with the lines over-picked.
     assert a_attention == []
     assert a_task == b_task == ("dev-a", [("1", 2, 4), ("2", 1, 2)])
