@@ -27,7 +27,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from edge_sync.uow import UnitOfWork
 from server_stub.db import create_engine_for, migrate
 from server_stub.masterdata import load_master_data
 from server_stub.seed import generate_store
+from bench.support import peak_rss_mb
 
 DRAIN_STORE = "bench-drain"
 SINGLE_STORE = "bench-single"
@@ -62,23 +62,6 @@ TARGET_DRAIN_OPS_S = 5_000
 TARGET_PEAK_RSS_MB = 150
 TARGET_FIRST_SYNC_S = 3.0
 MAX_RUNS = 1_000
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set, in MB.
-
-    Linux's VmHWM (/proc/self/status) belongs to the process's own address space. `ru_maxrss`
-    does not, quite: it keeps the high-water mark of the image replaced by exec, so a process
-    started by a big parent (pytest at the end of a session) would report the parent's size.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- the service ---------------------------------------------------------------------------------

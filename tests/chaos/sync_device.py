@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -33,28 +32,12 @@ from edge_sync.client import SyncClient
 from edge_sync.db import open_device_database
 from edge_sync.engine import SyncEngine
 from edge_sync.uow import UnitOfWork
+from bench.support import peak_rss_mb
 
 STORE_ID = "store-test"
 DEVICE_ID = "dev-kill9"
 MAX_OPS = 50_000
 DEADLINE_S = 120.0
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set, in MB.
-
-    Linux's VmHWM (/proc/self/status) belongs to the process's own address space. `ru_maxrss`
-    does not, quite: it keeps the high-water mark of the image replaced by exec, so a process
-    started by a big parent (pytest at the end of a session) would report the parent's size.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main(argv: list[str]) -> int:
