@@ -26,6 +26,7 @@ from edge_sync.contract import (
     ReceiptReceivePayload,
 )
 from edge_sync.repositories.master import MasterRepository, StockRepository
+from edge_sync.repositories.receiving import AsnListRow as AsnListRow
 from edge_sync.repositories.receiving import ExpectedRow, ReceiptLineRow, ReceiptRow, ReceivingRepository
 from edge_sync.uow import UnitOfWork
 
@@ -232,6 +233,12 @@ def open_receipts(source: UnitOfWork | Engine) -> list[ReceiptSummary]:
     with read_connection(source) as conn:
         ids = [r.receipt_id for r in ReceivingRepository(conn).open_receipts()]
     return [receipt_summary(source, rid) for rid in ids]
+
+
+def open_asns(source: UnitOfWork | Engine) -> list[AsnListRow]:
+    """The ASNs on this device still open for receiving, soonest expected first."""
+    with read_connection(source) as conn:
+        return ReceivingRepository(conn).open_asns()
 
 
 HANDLERS: dict[type[Command], Handler] = {

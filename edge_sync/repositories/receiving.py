@@ -27,6 +27,20 @@ class DocumentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AsnListRow:
+    """An open ASN as a pick list shows it: numbers, supplier, when, and how much is coming."""
+
+    asn_id: str
+    number: str
+    po_id: str | None
+    po_number: str | None
+    supplier: str | None
+    expected_at: dt.datetime | None
+    lines: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
 class ExpectedRow:
     """One expected line of a PO or an ASN."""
 
@@ -117,6 +131,29 @@ class ReceivingRepository:
         """An ASN header by id."""
         r = self.conn.execute(select(asns_t).where(asns_t.c.asn_id == asn_id)).first()
         return None if r is None else DocumentRow(r.asn_id, r.number, r.status, r.po_id)
+
+    def open_asns(self) -> list[AsnListRow]:
+        """Open ASNs with their PO, supplier and expected lines and units, soonest expected first.
+
+        An ASN whose receipt was closed on this device is left out before the service marks it.
+        """
+        totals = (
+            select(expected_t.c.doc_id, func.count().label("lines"), func.sum(expected_t.c.qty).label("units"))
+            .where(expected_t.c.doc_kind == "asn")
+            .group_by(expected_t.c.doc_id)
+            .subquery()
+        )
+        closed_here = select(receipts_t.c.asn_id).where(
+            receipts_t.c.status == "closed", receipts_t.c.asn_id.is_not(None))
+        rows = self.conn.execute(
+            select(asns_t, pos_t.c.number.label("po_number"), pos_t.c.supplier, totals.c.lines, totals.c.units)
+            .outerjoin(pos_t, pos_t.c.po_id == asns_t.c.po_id)
+            .outerjoin(totals, totals.c.doc_id == asns_t.c.asn_id)
+            .where(asns_t.c.status == "open", asns_t.c.asn_id.not_in(closed_here))
+            .order_by(asns_t.c.expected_at, asns_t.c.number)
+        )
+        return [AsnListRow(r.asn_id, r.number, r.po_id, r.po_number, r.supplier, r.expected_at,
+                           int(r.lines or 0), int(r.units or 0)) for r in rows]
 
     def expected_lines(self, doc_kind: str, doc_id: str) -> list[ExpectedRow]:
         """The expected lines of a PO ("po") or an ASN ("asn"), in line order."""
