@@ -26,7 +26,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
-from server_stub.db import add_to, fast_insert, fast_insert_ignore, fast_update, is_sqlite, marker, select_in, write_transaction
+from server_stub.db import (
+    add_to,
+    fast_insert,
+    fast_insert_ignore,
+    fast_update,
+    is_sqlite,
+    loader,
+    marker,
+    select_in,
+    write_transaction,
+)
 
 BalanceKey = tuple[str, str, str]
 """(item_id, location_id, status)"""
@@ -237,16 +247,22 @@ class StoreTx:
                 if r["status"] == _AVAILABLE and r["reason"] not in (COUNT_REASON, REBASE_REASON)}
         if not keys:
             return
-        lg = t.ledger
         anchors: dict[tuple[str, str], list[dt.datetime]] = {}
-        rows = self.conn.execute(
-            sa.select(lg.c.item_id, lg.c.location_id, lg.c.effective_at).where(
-                lg.c.store_id == self.store_id, lg.c.reason == COUNT_REASON, lg.c.status == _AVAILABLE,
-                sa.tuple_(lg.c.item_id, lg.c.location_id).in_(sorted(keys)),
-            )
+        m, at_of = marker(self.conn), loader(self.conn, t.ledger.c.effective_at)
+        # A join with the keys as a table of VALUES, on the (store_id, item_id, location_id) index:
+        # SQLite answers a row-value IN by scanning the store's whole ledger, at every flush.
+        rows = select_in(
+            self.conn,
+            "WITH k (item_id, location_id) AS ({in}) "
+            "SELECT l.item_id, l.location_id, l.effective_at FROM k JOIN ledger l "
+            f"ON l.store_id = {m} AND l.item_id = k.item_id AND l.location_id = k.location_id "
+            f"WHERE l.reason = {m} AND l.status = {m}",
+            sorted(keys),
+            after=[self.store_id, COUNT_REASON, _AVAILABLE],
+            width=2,
         )
         for item_id, location_id, at in rows:
-            anchors.setdefault((item_id, location_id), []).append(at)
+            anchors.setdefault((item_id, location_id), []).append(at_of(at))
         for r in buffered:
             if r["status"] != _AVAILABLE:
                 continue
