@@ -6,7 +6,7 @@ and a temporary database file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +14,12 @@ import httpx
 from sqlalchemy import Engine
 
 from app.domain.commands import Command
-from app.domain.context import Clock, SystemClock
+from app.domain.context import Actor, Clock, SystemClock
 from app.domain.policy import StorePolicy
 from app.services import counting, people, picking, putaway, receiving, tasks
 from app.services.bus import Handler, MessageBus
 from app.services.sync_status import sync_status
+from app.viewmodels.receiving import ReceivingViewModel
 from app.viewmodels.shell import ShellViewModel
 from edge_sync import outbox
 from edge_sync.client import SyncClient
@@ -93,4 +94,15 @@ def shell_view_model(device: Device) -> ShellViewModel:
         list_tasks=lambda actor, now: tasks.my_tasks(device.uow, actor, now),
         sync_status=lambda: sync_status(device.engine),
         clock=device.clock,
+    )
+
+
+def receiving_view_model(device: Device, actor: Callable[[], Actor | None]) -> ReceivingViewModel:
+    """The Receiving screen's view-model on `device`, acting as whoever `actor()` says is signed in."""
+    return ReceivingViewModel(
+        handle=device.bus.handle,
+        list_asns=lambda: receiving.open_asns(device.engine),
+        summary=lambda receipt_id: receiving.receipt_summary(device.engine, receipt_id),
+        open_receipts=lambda: receiving.open_receipts(device.engine),
+        actor=actor,
     )

@@ -101,13 +101,14 @@ def run(args: argparse.Namespace) -> int:
 def _serve_app(device: object, port: int) -> int:
     import flet as ft
 
-    from app.bootstrap import Device, shell_view_model
+    from app.bootstrap import Device, receiving_view_model, shell_view_model
     from app.ui.shell import build_shell
 
     assert isinstance(device, Device)
 
     def main(page: ft.Page) -> None:
-        build_shell(page, shell_view_model(device))
+        shell = shell_view_model(device)
+        build_shell(page, shell, receiving_view_model(device, lambda: shell.state.actor))
 
     print(f"Associate (handheld): http://127.0.0.1:{port}/", flush=True)
     print(f"Manager (tablet):     http://127.0.0.1:{port}/   (sign in with a manager badge, e.g. BADGE-2001)", flush=True)

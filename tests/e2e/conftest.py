@@ -44,6 +44,8 @@ class Demo:
     app_url: str
     server_url: str
     output: list[str]
+    data: Path
+    """The demo's data directory: server.db and the handheld's handheld-1.db."""
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +85,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             time.sleep(0.3)
     try:
         yield Demo(app_url=f"http://127.0.0.1:{app_port}/", server_url=f"http://127.0.0.1:{server_port}",
-                   output=output)
+                   output=output, data=data)
     finally:
         proc.terminate()
         try:

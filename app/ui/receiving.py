@@ -1,0 +1,143 @@
+"""The Receiving screen in Flet: pick an ASN, scan items in, set the quantity, close.
+
+Drawing only: decisions are in `app.viewmodels.receiving.ReceivingViewModel`, and scans come in
+through `app.viewmodels.scan_input.ScanInput` (page key events; see its docstring for why not a
+self-clearing text field).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import flet as ft
+
+from app.viewmodels.receiving import ReceivingViewModel
+from app.viewmodels.scan_input import ScanInput
+
+ANSWER_BG = {"ok": ft.Colors.GREEN_700, "error": ft.Colors.RED_700, "info": ft.Colors.BLUE_GREY_600}
+
+
+@dataclass
+class ReceivingScreen:
+    """The screen's root control and what the shell calls: draw it, and feed it page keys."""
+
+    root: ft.Column
+    render: Callable[[], None]
+    on_key: Callable[[ft.KeyboardEvent], None]
+
+
+def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None]) -> ReceivingScreen:
+    """Build the Receiving screen's controls; `on_back` returns to the home screen."""
+    scans = ScanInput()
+    title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
+    answer_text = ft.Text(size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
+    answer = ft.Container(content=answer_text, padding=14, border_radius=10, bgcolor=ANSWER_BG["info"])
+    totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
+    manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
+    qty = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER, width=90)
+    lines = ft.Column(spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    asns = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    closed = ft.Column(spacing=4)
+    pick_view = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    receipt_view = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False)
+
+    def render() -> None:
+        st = vm.state
+        in_receipt = st.receipt_id is not None
+        pick_view.visible, receipt_view.visible = not in_receipt, in_receipt
+        title.value = st.title if in_receipt else "Receive: pick a delivery"
+        answer.visible = bool(st.message)
+        answer_text.value = st.message
+        answer.bgcolor = ANSWER_BG.get(st.message_kind, ANSWER_BG["info"])
+        totals.value = st.totals
+        qty.value = f"×{st.qty}"
+        lines.controls = [
+            ft.Row([
+                ft.Text(ln.description, size=15, expand=True),
+                ft.Text(ln.progress, size=15, weight=ft.FontWeight.BOLD,
+                        color=ft.Colors.ORANGE_900 if ln.over else ft.Colors.GREEN_800 if ln.done else None),
+            ])
+            for ln in st.lines
+        ]
+        closed.visible = bool(st.closed_summary)
+        closed.controls = [ft.Text("Discrepancies", size=18, weight=ft.FontWeight.BOLD),
+                           *[ft.Text(s, size=15) for s in st.closed_summary]]
+        asns.controls = [
+            ft.Container(
+                content=ft.Column([ft.Text(a.headline, size=17, weight=ft.FontWeight.W_600),
+                                   ft.Text(a.detail, size=14)], spacing=2),
+                padding=12, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50, on_click=_open(a.asn_id),
+            )
+            for a in st.asns
+        ] or [ft.Text("No deliveries to receive on this handheld", size=16)]
+        page.update()
+
+    def submit(text: str) -> None:
+        vm.scan(text)
+        manual.value = ""
+        render()
+
+    def _open(asn_id: str) -> Callable[[ft.Event[ft.Container]], None]:
+        def handler(e: ft.Event[ft.Container]) -> None:
+            scans.clear()
+            vm.open_asn(asn_id)
+            render()
+        return handler
+
+    def on_key(e: ft.KeyboardEvent) -> None:
+        if vm.state.receipt_id is None:
+            return
+        got = scans.key(e.key, time.monotonic(), shift=e.shift, ctrl=e.ctrl, alt=e.alt, meta=e.meta)
+        if got is not None:
+            submit(got.text)
+
+    def on_manual(e: ft.Event[ft.TextField]) -> None:
+        got = scans.typed(manual.value or "", time.monotonic())
+        if got is not None:
+            submit(got.text)
+
+    def act(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
+        def handler(e: ft.Event[ft.Button]) -> None:
+            fn()
+            render()
+        return handler
+
+    def digit(d: int) -> ft.Button:
+        return ft.Button(str(d), on_click=act(lambda: vm.press_digit(d)), height=52, expand=True,
+                         style=ft.ButtonStyle(text_style=ft.TextStyle(size=22)))
+
+    def leave() -> None:
+        vm.back()
+        on_back()
+
+    manual.on_submit = on_manual
+    big = ft.ButtonStyle(text_style=ft.TextStyle(size=24))
+    receipt_view.controls = [
+        totals,
+        ft.Row([manual]),
+        ft.Row([
+            ft.Text("Next scan", size=16),
+            ft.Button("−", on_click=act(lambda: vm.set_qty(vm.state.qty - 1)), height=52, style=big),
+            qty,
+            ft.Button("+", on_click=act(lambda: vm.set_qty(vm.state.qty + 1)), height=52, style=big),
+            ft.Button("1×", on_click=act(vm.clear_qty), height=52),
+        ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        ft.Row([digit(d) for d in (1, 2, 3, 4, 5)], spacing=6),
+        ft.Row([digit(d) for d in (6, 7, 8, 9, 0)], spacing=6),
+        ft.Row([
+            ft.Button("Close receipt", on_click=act(vm.close), height=52, expand=True,
+                      bgcolor=ft.Colors.BLUE_GREY_800, color=ft.Colors.WHITE),
+            ft.Button("Later", on_click=act(vm.back), height=52),
+        ]),
+        lines,
+    ]
+    pick_view.controls = [closed, asns]
+    root = ft.Column([
+        ft.Row([title, ft.Button("Home", on_click=lambda e: leave())], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        answer,
+        pick_view,
+        receipt_view,
+    ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    return ReceivingScreen(root=root, render=render, on_key=on_key)
