@@ -36,7 +36,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     answer = ft.Container(content=answer_text, padding=14, border_radius=10, bgcolor=ANSWER_BG["info"])
     totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
     manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
-    qty = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER, width=90)
+    qty = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     lines = ft.Column(spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     asns = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     closed = ft.Column(spacing=4)
@@ -118,12 +118,12 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         totals,
         ft.Row([manual]),
         ft.Row([
-            ft.Text("Next scan", size=16),
             ft.Button("−", on_click=act(lambda: vm.set_qty(vm.state.qty - 1)), height=52, style=big),
-            qty,
+            ft.Column([ft.Text("next scan", size=13), qty], spacing=0, expand=True,
+                      horizontal_alignment=ft.CrossAxisAlignment.CENTER),
             ft.Button("+", on_click=act(lambda: vm.set_qty(vm.state.qty + 1)), height=52, style=big),
             ft.Button("1×", on_click=act(vm.clear_qty), height=52),
-        ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        ], spacing=6),
         ft.Row([digit(d) for d in (1, 2, 3, 4, 5)], spacing=6),
         ft.Row([digit(d) for d in (6, 7, 8, 9, 0)], spacing=6),
         ft.Row([
