@@ -28,6 +28,7 @@ from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
 from server_stub.db import (
     add_to,
+    binder,
     fast_insert,
     fast_insert_ignore,
     fast_update,
@@ -243,22 +244,25 @@ class StoreTx:
         figure counted and nothing is counted twice. Only the earliest later count needs it: every
         later balance is anchored on that one."""
         buffered = list(self._rows[t.ledger])
-        keys = {(r["item_id"], r["location_id"]) for r in buffered
-                if r["status"] == _AVAILABLE and r["reason"] not in (COUNT_REASON, REBASE_REASON)}
-        if not keys:
+        moves = [r for r in buffered if r["status"] == _AVAILABLE and r["reason"] not in (COUNT_REASON, REBASE_REASON)]
+        if not moves:
             return
+        keys = {(r["item_id"], r["location_id"]) for r in moves}
         anchors: dict[tuple[str, str], list[dt.datetime]] = {}
         m, at_of = marker(self.conn), loader(self.conn, t.ledger.c.effective_at)
-        # A join with the keys as a table of VALUES, on the (store_id, item_id, location_id) index:
-        # SQLite answers a row-value IN by scanning the store's whole ledger, at every flush.
+        # A join with the keys as a table of VALUES, on the (store_id, item_id, location_id,
+        # effective_at) index: SQLite answers a row-value IN by scanning the store's whole ledger.
+        # Only counts after the earliest movement matter, so the index range starts there instead
+        # of at the key's first entry (a key's history grows with every movement).
         rows = select_in(
             self.conn,
             "WITH k (item_id, location_id) AS ({in}) "
             "SELECT l.item_id, l.location_id, l.effective_at FROM k JOIN ledger l "
             f"ON l.store_id = {m} AND l.item_id = k.item_id AND l.location_id = k.location_id "
-            f"WHERE l.reason = {m} AND l.status = {m}",
+            f"AND l.effective_at > {m} WHERE l.reason = {m} AND l.status = {m}",
             sorted(keys),
-            after=[self.store_id, COUNT_REASON, _AVAILABLE],
+            after=[self.store_id, binder(self.conn, t.ledger.c.effective_at)(min(r["effective_at"] for r in moves)),
+                   COUNT_REASON, _AVAILABLE],
             width=2,
         )
         for item_id, location_id, at in rows:
