@@ -338,7 +338,10 @@ class Ingestor:
                     elif key.endswith("location_id"):
                         locations.add(value)
         lookups.prefetch(tx, items=items, locations=locations, users={op.user_id for op in ops})
-        tx.prefetch_occupancy(locations)
+        # Occupancy matters only where there is a capacity to check: a dock or staging area
+        # (capacity 0) holds many items, and its rows need not be summed for every batch. A
+        # location not read here is still read on first use (`StoreTx.location_occupancy`).
+        tx.prefetch_occupancy(lookups.with_capacity(tx, locations))
 
     def _apply_one(
         self, tx: StoreTx, op: Op, payload: Any, effective_at: dt.datetime, force_savepoints: bool

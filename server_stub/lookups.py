@@ -68,6 +68,20 @@ def location(tx: StoreTx, location_id: str) -> LocationInfo | None:
     return None if found is None else LocationInfo(location_id, found[0], int(found[1]))
 
 
+def with_capacity(tx: StoreTx, location_ids: Iterable[str]) -> list[str]:
+    """Those of the locations (read by `prefetch`) that are known and have a capacity, or not read yet."""
+    cache = _cache(tx, "locations")
+    out = []
+    for location_id in location_ids:
+        found = cache.get(location_id, _UNREAD)
+        if found is _UNREAD or (found is not None and int(found[1]) > 0):
+            out.append(location_id)
+    return out
+
+
+_UNREAD = object()
+
+
 def user_role(tx: StoreTx, user_id: str) -> str | None:
     """The user's role in this store, or None when unknown."""
     found = _cached(tx, "users", t.users, "user_id", ["role"], user_id)
