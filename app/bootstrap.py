@@ -25,7 +25,7 @@ from edge_sync import outbox
 from edge_sync.client import SyncClient
 from edge_sync.engine import SyncEngine
 from edge_sync.scheduler import SyncScheduler
-from edge_sync.db import open_device_database
+from edge_sync.db import Checkpointer, open_device_database
 from edge_sync.uow import UnitOfWork, UnitOfWorkFactory, uow_factory
 
 
@@ -54,6 +54,7 @@ class Device:
     policy: StorePolicy
     store_id: str
     device_id: str
+    db_path: Path
 
 
 def build_device(
@@ -74,7 +75,7 @@ def build_device(
     factory = uow_factory(engine)
     bus = MessageBus(factory, all_handlers(), clock=clock, policy=policy)
     return Device(engine=engine, uow=factory, bus=bus, clock=clock, policy=policy,
-                  store_id=store_id, device_id=device_id)
+                  store_id=store_id, device_id=device_id, db_path=Path(db_path))
 
 
 def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0) -> SyncScheduler:
@@ -85,6 +86,11 @@ def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0) -> Sy
     device.bus.after_commit = scheduler.kick
     scheduler.start()
     return scheduler
+
+
+def start_checkpointer(device: Device) -> Checkpointer:
+    """Keep the device database's WAL checkpointed off the scan path (see edge_sync.db.Checkpointer)."""
+    return Checkpointer(device.db_path).start()
 
 
 def shell_view_model(device: Device) -> ShellViewModel:

@@ -48,7 +48,7 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float =
 
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl+C."""
-    from app.bootstrap import build_device, start_sync
+    from app.bootstrap import build_device, start_checkpointer, start_sync
     from edge_sync.client import SyncClient
     from edge_sync.errors import SyncError
     from edge_sync.pull import pull
@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             except SyncError as exc:
                 print(f"Handheld could not sync ({exc.message}); it works offline with what it has", flush=True)
         scheduler = start_sync(device, base_url)
+        checkpointer = start_checkpointer(device)
         try:
             if args.no_app:
                 print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             return _serve_app(device, args.app_port)
         finally:
             scheduler.shutdown()
+            checkpointer.stop()
     except KeyboardInterrupt:
         return 0
     finally:

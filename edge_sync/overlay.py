@@ -31,12 +31,17 @@ _RECOMPUTE_SQL = (
 )
 
 
+_MOVED = "backroom.moved"
+"""Set on the connection's info by `record_move`, so `link_moves` runs only when stock moved."""
+
+
 class MoveWithoutOp(RuntimeError):
     """Stock was moved in a unit of work that queued no op: the service would never hear of it."""
 
 
 def record_move(conn: Connection, item_id: str, location_id: str, status: str, delta: int) -> None:
     """Remember a movement made in the current transaction; `link_moves` ties it to its op."""
+    conn.info[_MOVED] = True
     driver(conn).execute(
         "INSERT INTO local_moves (seq, item_id, location_id, status, delta) VALUES (NULL, ?, ?, ?, ?)",
         (item_id, location_id, status, delta),
@@ -45,6 +50,8 @@ def record_move(conn: Connection, item_id: str, location_id: str, status: str, d
 
 def link_moves(conn: Connection, seq: int | None) -> None:
     """Tie this transaction's movements to the last op it queued; refuse movements with no op."""
+    if not conn.info.pop(_MOVED, False):
+        return  # nothing moved in this transaction (a receive scan): no statement at all
     raw = driver(conn)
     if seq is not None:
         raw.execute("UPDATE local_moves SET seq = ? WHERE seq IS NULL", (seq,))
