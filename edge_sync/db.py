@@ -65,6 +65,9 @@ def create_device_engine(path: str | Path) -> Engine:
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_size=4,
         max_overflow=4,
+        # Every unit of work ends in an explicit commit or rollback, and a Connection rolls back on
+        # close: the pool's own reset on return would be a second, useless rollback per scan.
+        pool_reset_on_return=None,
     )
 
     @event.listens_for(engine, "connect")

@@ -89,8 +89,9 @@ def append(
             payload.model_dump_json(), PENDING, command_id,
         ),
     )
+    fields = type(payload).model_fields  # a missing attribute costs a pydantic __getattr__ miss
     for kind, field in REFERENCES:
-        key = getattr(payload, field, None)
+        key = getattr(payload, field) if field in fields else None
         if key is not None:
             raw.execute('INSERT OR IGNORE INTO op_refs (kind, "key", seq) VALUES (?, ?, ?)', (kind, str(key), seq))
     return AppendedOp(seq=seq, op_id=op_id)

@@ -180,3 +180,54 @@ def test_outbox_rows_keep_who_and_when(engine: Engine) -> None:
     assert (row["user_id"], row["session_id"], row["state"], row["command_id"]) == ("u1", "s1", "pending", "scan-1")
     assert row["schema_version"] == contract.SCHEMA_VERSION
     assert row["occurred_at"] == NOW
+
+
+def test_moving_stock_without_queueing_an_op_is_refused_and_rolled_back(engine: Engine) -> None:
+    from edge_sync.overlay import MoveWithoutOp
+    from edge_sync.repositories.master import StockRepository
+
+    with pytest.raises(MoveWithoutOp), UnitOfWork(engine) as uow:
+        StockRepository(uow.conn).move("item-1", "loc-1", "available", 3)
+        uow.commit()
+    with UnitOfWork(engine) as uow:  # the next unit of work on the same pooled connection is clean
+        _append(uow)
+        uow.commit()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM local_moves").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM stock").scalar() == 0
+
+
+def test_the_checkpointer_copies_committed_work_into_the_database_file(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+    import time
+
+    from edge_sync.db import Checkpointer
+
+    eng = open_device_database(tmp_path / "c.db")
+    with UnitOfWork(eng) as uow:
+        outbox.register_device(uow.conn, store_id="store-001", device_id="dev-1")
+        uow.commit()
+    for _ in range(300):
+        with UnitOfWork(eng) as uow:
+            _append(uow)
+            uow.commit()
+
+    def rows_in_the_file_alone() -> int:
+        shutil.copy(tmp_path / "c.db", tmp_path / "copy.db")  # the database file without its WAL
+        conn = sqlite3.connect(tmp_path / "copy.db")
+        try:
+            return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the schema has left the WAL yet
+            return 0
+        finally:
+            conn.close()
+
+    assert rows_in_the_file_alone() == 0  # commits sit in the WAL: no checkpoint ran in them
+    checkpointer = Checkpointer(tmp_path / "c.db", interval_s=0.05).start()
+    deadline = time.monotonic() + 10
+    while checkpointer.checkpoints < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    checkpointer.stop()
+    assert rows_in_the_file_alone() == 300
+    eng.dispose()
