@@ -263,6 +263,13 @@ ledger = sa.Table(
     sa.Column("op_id", sa.Uuid, nullable=True),
     sa.PrimaryKeyConstraint("store_id", "entry_seq"),
     sa.Index(None, "store_id", "item_id", "location_id", "effective_at"),
+    # The count anchors a flush rebases late movements on (`StoreTx._rebase_on_counts`): only the
+    # counts' own entries, so the lookup no longer walks every movement of a key.
+    sa.Index(
+        "ix_ledger_count_anchors", "store_id", "item_id", "location_id", "effective_at",
+        sqlite_where=sa.text("reason = 'count' AND status = 'available'"),
+        postgresql_where=sa.text("reason = 'count' AND status = 'available'"),
+    ),
 )
 
 balances = sa.Table(

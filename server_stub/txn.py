@@ -51,6 +51,8 @@ COUNT_REASON = "count"
 REBASE_REASON = "count_rebase"
 """The ledger reason of putting back a late movement a count had already seen."""
 _AVAILABLE = StockStatus.AVAILABLE.value
+# The predicate of the ledger's partial index ix_ledger_count_anchors (tables.py, migration 0002).
+_COUNT_ANCHOR_WHERE = f"l.reason = '{COUNT_REASON}' AND l.status = '{_AVAILABLE}'"
 
 
 def utcnow() -> dt.datetime:
@@ -253,16 +255,17 @@ class StoreTx:
         # A join with the keys as a table of VALUES, on the (store_id, item_id, location_id,
         # effective_at) index: SQLite answers a row-value IN by scanning the store's whole ledger.
         # Only counts after the earliest movement matter, so the index range starts there instead
-        # of at the key's first entry (a key's history grows with every movement).
+        # of at the key's first entry. The partial index of count entries (ix_ledger_count_anchors)
+        # holds only counts, not a key's every movement; its predicate is written out literally so
+        # that both SQLite and PostgreSQL can prove the query implies it.
         rows = select_in(
             self.conn,
             "WITH k (item_id, location_id) AS ({in}) "
             "SELECT l.item_id, l.location_id, l.effective_at FROM k JOIN ledger l "
             f"ON l.store_id = {m} AND l.item_id = k.item_id AND l.location_id = k.location_id "
-            f"AND l.effective_at > {m} WHERE l.reason = {m} AND l.status = {m}",
+            f"AND l.effective_at > {m} WHERE {_COUNT_ANCHOR_WHERE}",
             sorted(keys),
-            after=[self.store_id, binder(self.conn, t.ledger.c.effective_at)(min(r["effective_at"] for r in moves)),
-                   COUNT_REASON, _AVAILABLE],
+            after=[self.store_id, binder(self.conn, t.ledger.c.effective_at)(min(r["effective_at"] for r in moves))],
             width=2,
         )
         for item_id, location_id, at in rows:
