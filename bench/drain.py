@@ -27,7 +27,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from edge_sync.uow import UnitOfWork
 from server_stub.db import create_engine_for, migrate
 from server_stub.masterdata import load_master_data
 from server_stub.seed import generate_store
-from bench.support import peak_rss_mb
+from bench.support import free_port, peak_rss_mb, serving
 
 DRAIN_STORE = "bench-drain"
 SINGLE_STORE = "bench-single"
@@ -67,12 +66,6 @@ MAX_RUNS = 1_000
 # --- the service ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _prepare(path: Path, stores: list[contract.MasterData]) -> str:
     url = f"sqlite:///{path}"
     engine = create_engine_for(url)
@@ -88,33 +81,11 @@ def _prepare(path: Path, stores: list[contract.MasterData]) -> str:
 @contextlib.contextmanager
 def _service(database_url: str, log: Path) -> Iterator[str]:
     """`backroom server` on a free loopback port; yields its base URL."""
-    port = _free_port()
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "server", "--host", "127.0.0.1", "--port", str(port),
-             "--database-url", database_url, "--log-level", "warning", "--no-access-log"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the service did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
+    port = free_port()
+    argv = [sys.executable, "-m", "app.cli", "server", "--host", "127.0.0.1", "--port", str(port),
+            "--database-url", database_url, "--log-level", "warning", "--no-access-log"]
+    with serving(argv, port, log=log) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 # --- the device ----------------------------------------------------------------------------------

@@ -29,8 +29,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,6 +58,7 @@ from server_stub import tables as t
 from server_stub.db import add_to, create_engine_for, fast_insert, migrate
 from server_stub.ingest import fingerprint
 from server_stub.masterdata import load_master_data
+from bench.support import free_port, serving
 
 STORE = "BENCH-1"
 ITEMS = 200
@@ -102,12 +101,6 @@ def make_batches(n_ops: int, batch: int, devices: int) -> list[list[Op]]:
         ]
         out.append([ops[i : i + batch] for i in range(0, len(ops), batch)])
     return [b for group in out for b in group]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 BARE_DB_ENV = "BACKROOM_BENCH_BARE_DB"
@@ -177,27 +170,8 @@ def running_server(
     loopback port; yields its base URL."""
     port = free_port()
     argv, env = command(target, port)
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.1)
+    with serving(argv, port, env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def push_all(

@@ -1,8 +1,16 @@
-"""What the benches (and the chaos tests' child processes) share: measuring a process's memory."""
+"""What the benches (and the chaos tests' child processes) share: memory figures, server processes."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
 
 
 def peak_rss_mb() -> float:
@@ -20,3 +28,44 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(argv: list[str], port: int, *, env: dict[str, str] | None = None, log: Path | None = None,
+            timeout_s: float = 60.0) -> Iterator[str]:
+    """Run a server process (`argv`, listening on `port`) until its /healthz answers; yields its base
+    URL and stops it at the end. Its output goes to `log` (or is dropped)."""
+    out = log.open("ab") if log is not None else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text()[-2000:] if log is not None and log.exists() else ""
+                raise RuntimeError(f"the server did not start: {tail}")
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
