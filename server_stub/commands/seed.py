@@ -57,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {report.items} items, {report.locations} locations, {len(data.opening_balances)} opening balances")
     print(f"  {report.purchase_orders} purchase orders with {report.asns} ASNs, {report.orders} customer orders, "
           f"{report.tasks} tasks")
-    print("Demo logins (badge or PIN; demo only):")
+    print("Demo logins: scan or type the badge on the sign-in screen (demo only):")
     for user in DEMO_USERS:
-        print(f"  {user.role.value:<10} {user.name:<15} badge {user.badge}  PIN {user.pin}  ({user.user_id})")
+        print(f"  {user.role.value:<10} {user.name:<15} badge {user.badge}  ({user.user_id})")
     return 0
 
 

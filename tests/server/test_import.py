@@ -385,7 +385,7 @@ def test_seeding_loads_the_whole_store_and_seeding_again_changes_no_counts(
     argv = ["--database-url", url, "--items", "400", "--locations", "120", "--store-id", "store-007"]
     assert _run(seed, argv) == 0
     out = capsys.readouterr().out
-    assert "400 items, 120 locations" in out and "BADGE-1001" in out and "PIN 1111" in out
+    assert "400 items, 120 locations" in out and "badge BADGE-1001  (u-assoc-1)" in out
     engine = create_engine_for(url)
     try:
         first = _counts(engine)
