@@ -13,13 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from edge_sync.tables import Count, Item, Location, Stock, TaskLine
+from edge_sync.tables import Count
+from edge_sync.repositories.master import items_t, locations_t, stock_t, task_lines_t
 
 counts_t = Count.__table__  # type: ignore[attr-defined]
-task_lines_t = TaskLine.__table__  # type: ignore[attr-defined]
-items_t = Item.__table__  # type: ignore[attr-defined]
-locations_t = Location.__table__  # type: ignore[attr-defined]
-stock_t = Stock.__table__  # type: ignore[attr-defined]
 
 OPEN_ATTEMPTS = ("recount", "pending_approval")
 SENT = ("provisional", "posted")

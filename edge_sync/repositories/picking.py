@@ -13,13 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from edge_sync.tables import CustomerOrder, Item, Location, OrderLine, TaskLine
+from edge_sync.repositories.master import items_t, locations_t, order_lines_t, orders_t, task_lines_t
 
-orders_t = CustomerOrder.__table__  # type: ignore[attr-defined]
-order_lines_t = OrderLine.__table__  # type: ignore[attr-defined]
-task_lines_t = TaskLine.__table__  # type: ignore[attr-defined]
-items_t = Item.__table__  # type: ignore[attr-defined]
-locations_t = Location.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from edge_sync.tables import Task, TaskLine
+from edge_sync.repositories.master import task_lines_t, tasks_t
 
-tasks_t = Task.__table__  # type: ignore[attr-defined]
-task_lines_t = TaskLine.__table__  # type: ignore[attr-defined]
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 
