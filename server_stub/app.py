@@ -13,10 +13,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from server_stub.api import feeds, health, ops, store, tasks
+from server_stub.api import figures as figures_api
 from server_stub.api.deps import Services
 from server_stub.db import create_engine_for, is_sqlite, migrate
 from server_stub.errors import ServiceError
 from server_stub.ingest import Ingestor
+from server_stub.limits import install_limits
 from server_stub.metrics import Metrics
 from server_stub.settings import Settings
 
@@ -49,6 +51,7 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
         lifespan=lifespan,
     )
     app.state.services = services
+    install_limits(app, settings)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
@@ -65,6 +68,7 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
 
     for module in (ops, feeds, tasks, store, health):
         app.include_router(module.router)
+    app.include_router(figures_api.router)
 
     generate_openapi = app.openapi
 

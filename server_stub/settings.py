@@ -24,6 +24,15 @@ class Settings:
     """Refuse ops and requests from users not in the store's user list."""
     page_limit: int = 500
     max_page_limit: int = 5000
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body but a push (a task with 2,000 lines is ~200 KB); past it, 413."""
+    max_push_body_bytes: int = 8 * 1024 * 1024
+    """The largest push: 500 ops of ordinary size are ~0.5 MB, so a full batch has room to spare."""
+    device_rate_per_s: float = 200.0
+    device_rate_burst: int = 400
+    """Requests one device may make: a burst of this many, then this many a second (429 past it).
+    A flood guard, not a fair-share scheduler: a device drains in batches of 500 ops, and sending
+    one op per request reaches ~110 requests a second on the reference machine."""
 
     def count_within_tolerance(self, adjustment: int, balance: int) -> bool:
         """True when a count variance may post without a manager's approval."""
