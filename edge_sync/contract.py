@@ -571,3 +571,63 @@ class MasterData(_Strict):
     tasks: list[TaskRecord] = Field(default_factory=list)
     users: list[UserRecord] = Field(default_factory=list)
     opening_balances: list[BalanceRecord] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Store figures and stock waiting on the dock: what the manager's tablet reads
+# ---------------------------------------------------------------------------------------------
+
+
+class DwellBucket(_Strict):
+    """Units put away within one band of time after they were received."""
+
+    label: Text
+    units: int
+
+
+class DeviceLagRecord(_Strict):
+    """One device's sync lag and queue, as it last reported them."""
+
+    device_id: Id
+    lag_seconds: float | None
+    pending: int
+    parked: int
+    oldest_pending_age_seconds: float | None
+
+
+class StoreFiguresRecord(_Strict):
+    """A store's figures over a window, computed by the service from its ledger and ops."""
+
+    store_id: Id
+    window_start: dt.datetime
+    window_end: dt.datetime
+    putaway_units: int
+    """Units put away in the window (each matched, first in first out, to when it was received)."""
+    putaway_median_minutes: float | None
+    putaway_p90_minutes: float | None
+    putaway_buckets: list[DwellBucket]
+    waiting_units: int
+    """Units received and not yet put away at the end of the window."""
+    counts: int
+    """Counts that posted or went to a manager in the window (recount requests left out)."""
+    counts_exact: int
+    count_accuracy_pct: float | None
+    picked_units: int
+    short_units: int
+    pick_fill_rate_pct: float | None
+    synced_ops: int
+    sync_lag_p50_seconds: float | None
+    sync_lag_p95_seconds: float | None
+    """From the moment an op happened (server-corrected) to when the service recorded it."""
+    devices: list[DeviceLagRecord]
+
+
+class WaitingPutawayRecord(_Strict):
+    """Units received at a location that are still not put away after the threshold."""
+
+    item_id: Id
+    location_id: Id
+    qty: int
+    received_at: dt.datetime
+    age_minutes: float
+
