@@ -18,6 +18,10 @@ Layout:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import os
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
@@ -499,6 +503,8 @@ class UserRecord(_Strict):
     name: Text
     role: Role
     badge: Id | None = None
+    pin_hash: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """The PIN as `hash_pin` writes it (scrypt, salted); never the PIN. None: no PIN sign-in."""
 
 
 class ExceptionRecord(_Strict):
@@ -631,3 +637,96 @@ class WaitingPutawayRecord(_Strict):
     received_at: dt.datetime
     age_minutes: float
 
+
+# ---------------------------------------------------------------------------------------------
+# People: PIN hashes and sessions, as both ends understand them
+# ---------------------------------------------------------------------------------------------
+
+SESSION_TTL: Final = dt.timedelta(hours=12)
+"""The offline policy, part 1. A session started online (the service saw the sign-in and recorded
+the role the user had then) may record ops, with or without a network, for 12 hours from sign-in:
+one shift. Ops it made in that window are accepted whenever they arrive, days later included, and
+are authorised against the role and store the session was started with."""
+
+OFFLINE_START_TTL: Final = dt.timedelta(hours=4)
+"""The offline policy, part 2. A session started while the service could not be reached (badge or
+PIN checked against the master data last pulled) may record ops for 4 hours from sign-in. The
+service records it when its first op arrives, with the role the user has then in that store."""
+
+CLOCK_SKEW: Final = dt.timedelta(minutes=5)
+"""Leeway for device clocks (after the device's last known offset) at a session's start."""
+
+SESSION_ID_PATTERN: Final = r"^s-(\d{8}T\d{6}Z)-([nf])-([0-9a-f]{16})$"
+"""`s-<started_at UTC, YYYYMMDDTHHMMSSZ>-<n online | f offline>-<16 hex>`: every op carries its
+session's start and how it started in `session_id`, so the service can apply the policy to ops
+of sessions it never saw (started offline) without a change to the op envelope."""
+
+PIN_SCRYPT_N: Final = 2**15
+PIN_SCRYPT_R: Final = 8
+PIN_SCRYPT_P: Final = 1
+"""scrypt cost: about 0.14 s per hash on a 2-core store machine; 32 MiB of memory."""
+
+
+def session_id_for(started_at: dt.datetime, *, online: bool, token: str) -> str:
+    """The id of a session started at `started_at` (aware), online or not; `token` is 16 hex digits."""
+    stamp = started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"s-{stamp}-{'n' if online else 'f'}-{token}"
+
+
+def parse_session_id(session_id: str) -> tuple[dt.datetime, bool] | None:
+    """(started_at, started_online) named by a session id; None for an id of another form."""
+    match = re.match(SESSION_ID_PATTERN, session_id)
+    if match is None:
+        return None
+    started = dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    return started, match.group(2) == "n"
+
+
+def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=128 * n * r * p + 2**20)
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
+    """A slow salted hash of a PIN: `scrypt$<log2 n>$<r>$<p>$<salt hex>$<hash hex>`.
+
+    `salt` is random unless given (the deterministic demo seed gives one from its own generator).
+    """
+    salt = os.urandom(16) if salt is None else salt
+    digest = _scrypt(pin, salt, PIN_SCRYPT_N, PIN_SCRYPT_R, PIN_SCRYPT_P)
+    return f"scrypt${PIN_SCRYPT_N.bit_length() - 1}${PIN_SCRYPT_R}${PIN_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, pin_hash: str) -> bool:
+    """True when `pin` hashes to `pin_hash` (constant-time compare); False for a malformed hash."""
+    parts = pin_hash.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return False
+    try:
+        log_n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, expected = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
+    except ValueError:
+        return False
+    if not (10 <= log_n <= 20 and 1 <= r <= 16 and 1 <= p <= 4):
+        return False
+    return hmac.compare_digest(_scrypt(pin, salt, 2**log_n, r, p), expected)
+
+
+class SessionStart(_Strict):
+    """A device telling the service, at sign-in, that a person started a session on it."""
+
+    session_id: Id
+    user_id: Id
+    device_id: Id
+    started_at: dt.datetime
+
+
+class SessionRecord(_Strict):
+    """A session as the service recorded it: the role it authorises ops against, until when."""
+
+    session_id: Id
+    user_id: Id
+    device_id: Id
+    role: Role
+    started_at: dt.datetime
+    expires_at: dt.datetime
+    started_online: bool

@@ -347,12 +347,49 @@ INSERT OR IGNORE INTO op_refs (kind, "key", seq)
 """The tasks and orders each unacknowledged op changes, written when the op is appended, so a pull
 asks a small table instead of reading every queued payload (bench/drain.py)."""
 
+M0006_PEOPLE_AND_AT_REST = Migration(
+    "0006_people_and_at_rest",
+    _split(
+        """
+ALTER TABLE users ADD COLUMN pin_hash VARCHAR;
+ALTER TABLE customer_orders ADD COLUMN customer_name VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE customer_orders ADD COLUMN customer_phone VARCHAR NOT NULL DEFAULT '';
+CREATE TABLE sessions (
+    session_id VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    device_id VARCHAR NOT NULL,
+    started_at VARCHAR(32) NOT NULL,
+    expires_at VARCHAR(32) NOT NULL,
+    started_online BOOLEAN NOT NULL,
+    ended_at VARCHAR(32),
+    PRIMARY KEY (session_id)
+);
+CREATE TABLE sign_in_failures (
+    user_id VARCHAR NOT NULL,
+    failures INTEGER NOT NULL,
+    locked_until VARCHAR(32),
+    PRIMARY KEY (user_id)
+);
+CREATE TABLE crypto_keys (
+    name VARCHAR NOT NULL,
+    key_id VARCHAR NOT NULL,
+    PRIMARY KEY (name)
+);
+"""
+    ),
+)
+"""PIN sign-in and sessions on the device, and the at-rest columns: PIN hashes and the customer's
+name and phone on orders are stored encrypted (edge_sync.crypto); `crypto_keys` holds the id of
+the keystore key, never the key."""
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     M0001_INITIAL,
     M0002_PARKED_RESOLUTION_AND_SCAN_LOG,
     M0003_SCAN_PATH_INDEXES,
     M0004_SYNC_OVERLAY,
     M0005_OP_REFS,
+    M0006_PEOPLE_AND_AT_REST,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

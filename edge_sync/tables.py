@@ -84,6 +84,8 @@ class User(SQLModel, table=True):
     name: str
     role: str
     badge: str | None = Field(default=None, index=True)
+    pin_hash: str | None = None
+    """Encrypted (edge_sync.crypto): the scrypt hash of the PIN, as the service sent it."""
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -128,6 +130,10 @@ class CustomerOrder(SQLModel, table=True):
     allow_substitution: bool = False
     status: str = "open"
     due_at: dt.datetime | None = _ts(nullable=True)
+    customer_name: str = ""
+    """Encrypted (edge_sync.crypto)."""
+    customer_phone: str = ""
+    """Encrypted (edge_sync.crypto)."""
 
 
 class OrderLine(SQLModel, table=True):
@@ -341,6 +347,40 @@ class ScanLog(SQLModel, table=True):
     outcome: str = ""
     message: str = ""
     user_id: str | None = None
+
+
+# --- people and keys --------------------------------------------------------------------------
+
+
+class Session(SQLModel, table=True):
+    """A person's session on this device, from sign-in to expiry or sign-out (app.services.people)."""
+
+    __tablename__ = "sessions"
+    session_id: str = Field(primary_key=True)
+    user_id: str
+    role: str
+    device_id: str
+    started_at: dt.datetime = _ts()
+    expires_at: dt.datetime = _ts()
+    started_online: bool
+    ended_at: dt.datetime | None = _ts(nullable=True)
+
+
+class SignInFailure(SQLModel, table=True):
+    """Wrong PINs in a row per user, and until when PIN sign-in is locked."""
+
+    __tablename__ = "sign_in_failures"
+    user_id: str = Field(primary_key=True)
+    failures: int
+    locked_until: dt.datetime | None = _ts(nullable=True)
+
+
+class CryptoKey(SQLModel, table=True):
+    """The id of a keystore key this database's encrypted columns use; never the key itself."""
+
+    __tablename__ = "crypto_keys"
+    name: str = Field(primary_key=True)
+    key_id: str
 
 
 metadata = SQLModel.metadata

@@ -60,3 +60,16 @@ def outbox_rows(engine: Engine) -> list[dict[str, Any]]:
     t = OutboxOp.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.seq))]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keystore_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Device keys (edge_sync.keystore) go to a temporary directory, never the user's keystore.
+
+    Set in the environment, so device processes the tests start inherit it.
+    """
+    import os
+
+    from edge_sync.keystore import KEYSTORE_DIR_ENV
+
+    os.environ.setdefault(KEYSTORE_DIR_ENV, str(tmp_path_factory.mktemp("keystore")))

@@ -40,14 +40,25 @@ class FakeClock:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The signed-in person and their session on this device."""
+    """The signed-in person and their session on this device.
+
+    `expires_at` is when the session stops recording ops (None: no limit known, as in tests that
+    build an Actor by hand); the offline policy behind it is in `app.services.people`.
+    """
 
     user_id: str
     session_id: str
     role: str = "associate"
     device_id: str = ""
+    started_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    started_online: bool = False
 
     @property
     def is_manager(self) -> bool:
         """Managers and admins may approve and supervise."""
         return self.role in ("manager", "admin")
+
+    def is_active(self, now: dt.datetime) -> bool:
+        """True while the session may record ops."""
+        return self.expires_at is None or now < self.expires_at

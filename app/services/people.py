@@ -1,18 +1,67 @@
-"""Who is who on this device: sign-in by badge."""
+"""Who is who on this device: sign-in by badge or PIN, and the session that follows.
+
+Sign-in creates a short-lived session (id, user, role, device, started_at, expires_at,
+started_online), kept in the device's `sessions` table; every op the person makes carries its
+user and session id. The offline policy (both ends apply it, see `edge_sync.contract`):
+
+- A session started online (the service recorded the sign-in, and the role the user had then) may
+  record ops, with or without a network, for 12 hours from sign-in (`SESSION_TTL`, one shift).
+  Ops made in that window are accepted whenever they reach the service, days later included,
+  and authorised against the role and store the session started with.
+- A session started offline (the service could not be reached; the badge or PIN was checked
+  against the master data last pulled) may record ops for 4 hours (`OFFLINE_START_TTL`); the
+  service authorises them against the role the user has in the store when the first arrives.
+- After that the device asks the person to sign in again, and the service refuses ops made by
+  an expired session; the device parks them with the service's reason.
+
+PINs: the service sends only a slow salted hash (scrypt) in the user's master data; the device
+keeps it encrypted and compares with it. After `MAX_PIN_FAILURES` wrong PINs in a row, PIN
+sign-in for that user is locked for `LOCKOUT` (a badge still works). Nothing here logs a PIN.
+"""
 
 from __future__ import annotations
 
-import uuid
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Final
 
-from app.domain.context import Actor
-from app.domain.errors import NotFound, WrongScan
-from edge_sync.repositories.master import MasterRepository
+from sqlalchemy import Connection, select
+
+from app.domain.context import Actor, Clock, SystemClock
+from app.domain.errors import NotAllowed, NotFound, WrongScan
+from edge_sync import contract, crypto
+from edge_sync.repositories.master import MasterRepository, UserInfo, users_t
+from edge_sync.tables import Session, SignInFailure
 from edge_sync.uow import UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
+
 MAX_BADGE = 64
+MAX_PIN_LENGTH = 12
+MAX_PIN_FAILURES: Final = 5
+LOCKOUT: Final = dt.timedelta(minutes=15)
+
+sessions_t = Session.__table__  # type: ignore[attr-defined]
+failures_t = SignInFailure.__table__  # type: ignore[attr-defined]
+
+SessionRegistrar = Callable[[contract.SessionStart], contract.SessionRecord]
+"""Tells the service a session started (online sign-in); raises OSError-like errors when offline."""
 
 
-def sign_in_by_badge(uow_factory: UnitOfWorkFactory, badge: str, *, device_id: str) -> tuple[Actor, str]:
+class SessionExpired(NotAllowed):
+    """The session may no longer record ops: sign in again."""
+
+
+def sign_in_by_badge(
+    uow_factory: UnitOfWorkFactory,
+    badge: str,
+    *,
+    device_id: str,
+    clock: Clock | None = None,
+    online: SessionRegistrar | None = None,
+) -> tuple[Actor, str]:
     """The actor for a scanned badge and the name to greet; refuses unknown or malformed badges."""
     badge = badge.strip()
     if not badge:
@@ -23,6 +72,124 @@ def sign_in_by_badge(uow_factory: UnitOfWorkFactory, badge: str, *, device_id: s
         user = MasterRepository(uow.conn).user_by_badge(badge.upper())
     if user is None:
         raise NotFound(f"Badge {badge[:20]} is not known on this device: ask a manager")
-    actor = Actor(user_id=user.user_id, session_id=f"sess-{uuid.uuid4().hex[:16]}", role=user.role,
-                  device_id=device_id)
-    return actor, user.name
+    return _start_session(uow_factory, user, device_id, clock or SystemClock(), online, "badge"), user.name
+
+
+def sign_in_by_pin(
+    uow_factory: UnitOfWorkFactory,
+    user: str,
+    pin: str,
+    *,
+    device_id: str,
+    clock: Clock | None = None,
+    online: SessionRegistrar | None = None,
+) -> tuple[Actor, str]:
+    """The actor for a user (badge or user id) and PIN, and the name to greet.
+
+    Refuses an unknown user, a user without a PIN, a wrong PIN (saying how many tries are left),
+    and any PIN while the user is locked out after `MAX_PIN_FAILURES` wrong ones.
+    """
+    who = user.strip()
+    if not who or len(who) > MAX_BADGE or not who.isprintable():
+        raise WrongScan("Scan your badge or type your user id, then your PIN")
+    if not pin or len(pin) > MAX_PIN_LENGTH or not pin.isdigit():
+        raise WrongScan(f"A PIN is 4 to {MAX_PIN_LENGTH} digits: type it again")
+    clock = clock or SystemClock()
+    now = clock.now()
+    with uow_factory() as uow:
+        repo = MasterRepository(uow.conn)
+        found = repo.user(who) or repo.user_by_badge(who.upper())
+        if found is None:
+            raise NotFound(f"{who[:20]} is not known on this device: ask a manager")
+        locked_until = _locked_until(uow.conn, found.user_id)
+        if locked_until is not None and now < locked_until:
+            minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+            raise NotAllowed(f"Too many wrong PINs: PIN sign-in is locked for {minutes} more minutes. Scan your badge or ask a manager")
+        stored = uow.conn.execute(select(users_t.c.pin_hash).where(users_t.c.user_id == found.user_id)).scalar_one()
+        pin_hash = crypto.cipher_for(uow.conn).decrypt(stored, table="users", column="pin_hash", row=found.user_id)
+        if not pin_hash:
+            raise NotAllowed(f"{found.name} has no PIN yet: scan your badge, or ask a manager to set a PIN")
+        if not contract.verify_pin(pin, pin_hash):
+            left = _record_failure(uow.conn, found.user_id, now)
+            uow.commit()
+            log.info("wrong PIN for %s on %s", found.user_id, device_id)
+            if left <= 0:
+                raise NotAllowed(f"Wrong PIN. PIN sign-in is locked for {int(LOCKOUT.total_seconds() // 60)} minutes: scan your badge or ask a manager")
+            raise NotAllowed(f"Wrong PIN: {left} {'try' if left == 1 else 'tries'} left before PIN sign-in is locked")
+        uow.conn.execute(failures_t.delete().where(failures_t.c.user_id == found.user_id))
+        uow.commit()
+    return _start_session(uow_factory, found, device_id, clock, online, "PIN"), found.name
+
+
+def _locked_until(conn: Connection, user_id: str) -> dt.datetime | None:
+    row = conn.execute(select(failures_t.c.locked_until).where(failures_t.c.user_id == user_id)).first()
+    return None if row is None else row.locked_until
+
+
+def _record_failure(conn: Connection, user_id: str, now: dt.datetime) -> int:
+    """Count a wrong PIN; return the tries left (0 when this one locked PIN sign-in)."""
+    row = conn.execute(select(failures_t.c.failures, failures_t.c.locked_until).where(failures_t.c.user_id == user_id)).first()
+    failures = 1 if row is None or (row.locked_until is not None and now >= row.locked_until) else int(row.failures) + 1
+    locked = now + LOCKOUT if failures >= MAX_PIN_FAILURES else None
+    conn.execute(failures_t.delete().where(failures_t.c.user_id == user_id))
+    conn.execute(failures_t.insert().values(user_id=user_id, failures=0 if locked else failures, locked_until=locked))
+    return max(0, MAX_PIN_FAILURES - failures)
+
+
+def _start_session(
+    uow_factory: UnitOfWorkFactory, user: UserInfo, device_id: str, clock: Clock, online: SessionRegistrar | None, how: str
+) -> Actor:
+    started = clock.now().astimezone(dt.UTC).replace(microsecond=0)
+    token = secrets.token_hex(8)
+    record: contract.SessionRecord | None = None
+    if online is not None:
+        start = contract.SessionStart(
+            session_id=contract.session_id_for(started, online=True, token=token),
+            user_id=user.user_id, device_id=device_id, started_at=started,
+        )
+        try:
+            record = online(start)
+        except Exception as exc:  # any failure to reach the service: the session starts offline
+            log.info("session registration failed (%s): starting offline", type(exc).__name__)
+    if record is not None:
+        actor = Actor(user_id=user.user_id, session_id=record.session_id, role=record.role.value, device_id=device_id,
+                      started_at=started, expires_at=record.expires_at, started_online=True)
+    else:
+        actor = Actor(user_id=user.user_id, session_id=contract.session_id_for(started, online=False, token=token),
+                      role=user.role, device_id=device_id, started_at=started,
+                      expires_at=started + contract.OFFLINE_START_TTL, started_online=False)
+    with uow_factory() as uow:
+        uow.conn.execute(sessions_t.insert().values(
+            session_id=actor.session_id, user_id=actor.user_id, role=actor.role, device_id=device_id,
+            started_at=started, expires_at=actor.expires_at, started_online=actor.started_online,
+        ))
+        uow.commit()
+    log.info("%s signed in by %s on %s (%s session until %s)", user.user_id, how, device_id,
+             "online" if actor.started_online else "offline", actor.expires_at)
+    return actor
+
+
+def session_of(uow_factory: UnitOfWorkFactory, session_id: str) -> Actor | None:
+    """The actor of a session recorded on this device (ended or not), or None."""
+    with uow_factory() as uow:
+        row = uow.conn.execute(select(sessions_t).where(sessions_t.c.session_id == session_id)).first()
+    if row is None:
+        return None
+    return Actor(user_id=row.user_id, session_id=row.session_id, role=row.role, device_id=row.device_id,
+                 started_at=row.started_at, expires_at=row.expires_at if row.ended_at is None else row.ended_at,
+                 started_online=bool(row.started_online))
+
+
+def require_active(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> None:
+    """SessionExpired unless the actor's session may still record ops at `now` (the offline policy)."""
+    current = session_of(uow_factory, actor.session_id)
+    if current is None or not current.is_active(now):
+        raise SessionExpired("Your session has ended: sign in again to carry on (your saved work is kept)")
+
+
+def sign_out(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> None:
+    """End the actor's session on this device now."""
+    with uow_factory() as uow:
+        uow.conn.execute(sessions_t.update().where(sessions_t.c.session_id == actor.session_id,
+                                                   sessions_t.c.ended_at.is_(None)).values(ended_at=now))
+        uow.commit()

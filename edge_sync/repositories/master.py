@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, delete, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from edge_sync import contract, overlay
+from edge_sync import contract, crypto, overlay
 from edge_sync.db import driver
 from edge_sync.tables import (
     Asn,
@@ -238,8 +238,13 @@ def apply_locations(conn: Connection, records: Iterable[contract.LocationRecord]
 
 
 def apply_users(conn: Connection, records: Iterable[contract.UserRecord]) -> None:
-    """Upsert users."""
-    _upsert(conn, users_t, ["user_id"], [r.model_dump(mode="python") for r in records])
+    """Upsert users; PIN hashes are kept encrypted (edge_sync.crypto)."""
+    cipher = crypto.cipher_for(conn)
+    _upsert(conn, users_t, ["user_id"], [
+        {**r.model_dump(mode="python"),
+         "pin_hash": cipher.encrypt(r.pin_hash, table="users", column="pin_hash", row=r.user_id)}
+        for r in records
+    ])
 
 
 def _apply_expected(conn: Connection, kind: str, doc_id: str, lines: list[contract.ExpectedLine]) -> None:
@@ -269,12 +274,17 @@ def apply_asns(conn: Connection, records: Iterable[contract.AsnRecord]) -> None:
 def apply_orders(conn: Connection, records: Iterable[contract.CustomerOrderRecord]) -> None:
     """Upsert customer orders and their lines (keeping the device's picked/short figures).
 
-    Customer names and phones are not kept on the device: the pick screens need only the number.
+    The customer's name and phone (a pickup at the desk is matched by them) are kept encrypted.
     """
+    cipher = crypto.cipher_for(conn)
     for r in records:
         _upsert(conn, orders_t, ["order_id"], [{"order_id": r.order_id, "number": r.number, "kind": r.kind.value,
                                                  "allow_substitution": r.allow_substitution, "status": r.status,
-                                                 "due_at": r.due_at}])
+                                                 "due_at": r.due_at,
+                                                 "customer_name": cipher.encrypt(r.customer_name, table="customer_orders",
+                                                                                 column="customer_name", row=r.order_id),
+                                                 "customer_phone": cipher.encrypt(r.customer_phone, table="customer_orders",
+                                                                                  column="customer_phone", row=r.order_id)}])
         _upsert(conn, order_lines_t, ["order_id", "line_id"], [
             {"order_id": r.order_id, "line_id": ln.line_id, "item_id": ln.item_id, "qty": ln.qty} for ln in r.lines
         ])
