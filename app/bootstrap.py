@@ -6,6 +6,7 @@ and a temporary database file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from app.services.bus import Handler, MessageBus
 from app.services.sync_status import sync_status
 from app.viewmodels.receiving import ReceivingViewModel
 from app.viewmodels.shell import ShellViewModel
+from app.services import manager
+from app.viewmodels.manager import LocalReads, ManagerViewModel, StoreReads
+from edge_sync.supervision import SupervisionClient
 from edge_sync import outbox
 from edge_sync.client import SyncClient
 from edge_sync.engine import SyncEngine
@@ -111,4 +115,27 @@ def receiving_view_model(device: Device, actor: Callable[[], Actor | None]) -> R
         summary=lambda receipt_id: receiving.receipt_summary(device.engine, receipt_id),
         open_receipts=lambda: receiving.open_receipts(device.engine),
         actor=actor,
+    )
+
+
+def supervision_client(base_url: str, store_id: str) -> SupervisionClient:
+    """The manager tablet's client for store-wide reads and decisions on the central service."""
+    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0))
+    return SupervisionClient(http, store_id=store_id)
+
+
+def manager_view_model(device: Device, store: StoreReads) -> ManagerViewModel:
+    """The manager tablet's view-model on `device`: commands through its outbox, store-wide reads from `store`."""
+    return ManagerViewModel(
+        sign_in=lambda badge: manager.sign_in_manager(device.uow, badge, device_id=device.device_id),
+        handle=device.bus.handle,
+        store=store,
+        local=LocalReads(
+            people=lambda: manager.store_people(device.uow),
+            tasks=lambda: manager.local_tasks(device.uow),
+            unsent_task_ids=lambda: manager.unsent_task_ids(device.engine),
+            sync_status=lambda: sync_status(device.engine),
+        ),
+        clock=device.clock,
+        tz=dt.datetime.now().astimezone().tzinfo,
     )
