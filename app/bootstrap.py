@@ -17,14 +17,19 @@ from sqlalchemy import Engine
 from app.domain.commands import Command
 from app.domain.context import Actor, Clock, SystemClock
 from app.domain.policy import StorePolicy
-from app.services import counting, people, picking, putaway, receiving, tasks
+from app.services import counting, handheld, people, picking, putaway, receiving, tasks
 from app.services.bus import Handler, MessageBus
 from app.services.sync_status import sync_status
 from app.viewmodels.receiving import ReceivingViewModel
+from app.viewmodels.counting import CountViewModel
+from app.viewmodels.parked import ParkedViewModel
+from app.viewmodels.picking import PickViewModel
+from app.viewmodels.putaway import PutawayViewModel
 from app.viewmodels.shell import ShellViewModel
 from app.services import manager
 from app.viewmodels.manager import LocalReads, ManagerViewModel, StoreReads
 from edge_sync.supervision import SupervisionClient
+from app.viewmodels.workflows import Workflows
 from edge_sync import outbox
 from edge_sync.client import SyncClient
 from edge_sync.engine import SyncEngine
@@ -98,13 +103,24 @@ def start_checkpointer(device: Device) -> Checkpointer:
 
 
 def shell_view_model(device: Device) -> ShellViewModel:
-    """The sign-in/my-tasks view-model of one screen session on `device`."""
-    return ShellViewModel(
+    """The sign-in/my-tasks view-model of one screen session on `device`, with its workflow screens."""
+    by_pin = getattr(people, "sign_in_by_pin", None)
+    sign_in_pin: Callable[[str, str], tuple[Actor, str]] | None = None
+    if by_pin is not None:
+        def sign_in_pin(user: str, pin: str) -> tuple[Actor, str]:
+            result: tuple[Actor, str] = by_pin(device.uow, user, pin, device_id=device.device_id)
+            return result
+    shell = ShellViewModel(
         sign_in=lambda badge: people.sign_in_by_badge(device.uow, badge, device_id=device.device_id),
         list_tasks=lambda actor, now: tasks.my_tasks(device.uow, actor, now),
         sync_status=lambda: sync_status(device.engine),
         clock=device.clock,
+        sign_in_pin=sign_in_pin,
+        task_ref=lambda task_id: handheld.task_ref(device.uow, task_id),
+        handle=device.bus.handle,
     )
+    shell.workflows = handheld_workflows(device, lambda: shell.state.actor)
+    return shell
 
 
 def receiving_view_model(device: Device, actor: Callable[[], Actor | None]) -> ReceivingViewModel:
@@ -115,6 +131,60 @@ def receiving_view_model(device: Device, actor: Callable[[], Actor | None]) -> R
         summary=lambda receipt_id: receiving.receipt_summary(device.engine, receipt_id),
         open_receipts=lambda: receiving.open_receipts(device.engine),
         actor=actor,
+        approver_by_badge=lambda badge: handheld.approver_by_badge(device.uow, badge),
+    )
+
+
+def putaway_view_model(device: Device, actor: Callable[[], Actor | None]) -> PutawayViewModel:
+    """The directed putaway screen's view-model on `device`."""
+    return PutawayViewModel(
+        handle=device.bus.handle,
+        awaiting=lambda: putaway.awaiting_putaway(device.engine),
+        item_by_gtin=lambda gtin: handheld.item_by_gtin(device.uow, gtin),
+        actor=actor,
+    )
+
+
+def count_view_model(device: Device, actor: Callable[[], Actor | None]) -> CountViewModel:
+    """The cycle count screen's view-model on `device` (blind as the store's policy says)."""
+    return CountViewModel(
+        handle=device.bus.handle,
+        task_lines=lambda task_id: counting.count_task_lines(device.uow, task_id, blind=device.policy.blind_counts),
+        item_by_gtin=lambda gtin: handheld.item_by_gtin(device.uow, gtin),
+        approver_by_badge=lambda badge: handheld.approver_by_badge(device.uow, badge),
+        actor=actor,
+        clock=device.clock,
+    )
+
+
+def pick_view_model(device: Device, actor: Callable[[], Actor | None]) -> PickViewModel:
+    """The picking screen's view-model on `device`."""
+    return PickViewModel(
+        handle=device.bus.handle,
+        walk=lambda task_id: picking.pick_walk(device.uow, task_id),
+        actor=actor,
+    )
+
+
+def parked_view_model(device: Device, actor: Callable[[], Actor | None]) -> ParkedViewModel:
+    """The needs-attention screen's view-model on `device`: refused ops, fixed or dismissed."""
+    return ParkedViewModel(
+        list_parked=lambda: handheld.parked_ops(device.uow),
+        dismiss=lambda seq, reason, who: handheld.dismiss_parked(device.uow, seq, reason=reason, actor=who),
+        resend=lambda seq, payload, who: handheld.resend_parked(device.uow, seq, payload=payload, actor=who),
+        location_by_code=lambda code: handheld.location_id_by_code(device.uow, code),
+        actor=actor,
+    )
+
+
+def handheld_workflows(device: Device, actor: Callable[[], Actor | None]) -> Workflows:
+    """Every associate screen's view-model on `device`, acting as whoever `actor()` says is signed in."""
+    return Workflows(
+        receiving=receiving_view_model(device, actor),
+        putaway=putaway_view_model(device, actor),
+        counting=count_view_model(device, actor),
+        picking=pick_view_model(device, actor),
+        parked=parked_view_model(device, actor),
     )
 
 

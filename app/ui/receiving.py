@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import flet as ft
 
+from app.ui.widgets import AnswerBanner
+from app.viewmodels.answer import Answer
 from app.viewmodels.receiving import ReceivingViewModel
 from app.viewmodels.scan_input import ScanInput
-
-ANSWER_BG = {"ok": ft.Colors.GREEN_700, "error": ft.Colors.RED_700, "info": ft.Colors.BLUE_GREY_600}
 
 
 @dataclass
@@ -32,8 +32,9 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     """Build the Receiving screen's controls; `on_back` returns to the home screen."""
     scans = ScanInput()
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
-    answer_text = ft.Text(size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
-    answer = ft.Container(content=answer_text, padding=14, border_radius=10, bgcolor=ANSWER_BG["info"])
+    banner = AnswerBanner(page)
+    damaged = ft.Button(height=52, expand=True)
+    approval = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_100)
     totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
     manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
     qty = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
@@ -48,9 +49,11 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         in_receipt = st.receipt_id is not None
         pick_view.visible, receipt_view.visible = not in_receipt, in_receipt
         title.value = st.title if in_receipt else "Receive: pick a delivery"
-        answer.visible = bool(st.message)
-        answer_text.value = st.message
-        answer.bgcolor = ANSWER_BG.get(st.message_kind, ANSWER_BG["info"])
+        banner.show(Answer(st.message, st.message_kind, st.answer_no))
+        damaged.content = ft.Text("Damaged: ON" if st.damaged else "Damaged: off", size=18, weight=ft.FontWeight.BOLD)
+        damaged.bgcolor = ft.Colors.RED_700 if st.damaged else None
+        damaged.color = ft.Colors.WHITE if st.damaged else None
+        approval.visible = bool(st.approval_for)
         totals.value = st.totals
         qty.value = f"×{st.qty}"
         lines.controls = [
@@ -113,10 +116,17 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         on_back()
 
     manual.on_submit = on_manual
+    damaged.on_click = act(vm.toggle_damaged)
+    approval.content = ft.Column([
+        ft.Text("Manager: scan your badge to approve", size=18, weight=ft.FontWeight.BOLD),
+        ft.Button("Cancel: do not receive", on_click=act(vm.cancel_approval), height=48),
+    ], spacing=6)
     big = ft.ButtonStyle(text_style=ft.TextStyle(size=24))
     receipt_view.controls = [
         totals,
+        approval,
         ft.Row([manual]),
+        ft.Row([damaged]),
         ft.Row([
             ft.Button("−", on_click=act(lambda: vm.set_qty(vm.state.qty - 1)), height=52, style=big),
             ft.Column([ft.Text("next scan", size=13), qty], spacing=0, expand=True,
@@ -136,7 +146,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     pick_view.controls = [closed, asns]
     root = ft.Column([
         ft.Row([title, ft.Button("Home", on_click=lambda e: leave())], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-        answer,
+        banner.root,
         pick_view,
         receipt_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

@@ -1,6 +1,8 @@
-"""The first screens in Flet: sign in by badge, then my tasks, with the sync line always on top.
+"""The handheld's frame in Flet: sign in (badge or PIN), My tasks, the sync banner, and the router to
+the workflow screens (Receive, Put away, Count, Pick, Needs attention).
 
-Drawing only: every decision is in `app.viewmodels.shell.ShellViewModel`.
+Drawing only: every decision is in `app.viewmodels.shell.ShellViewModel` and the screens' own
+view-models. Page key events (keyboard-wedge scans) go to whichever screen is showing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,14 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.counting import build_counting
+from app.ui.parked import build_parked
+from app.ui.picking import build_picking
+from app.ui.putaway import build_putaway
 from app.ui.receiving import build_receiving
+from app.ui.screen import Screen
+from app.ui.widgets import big_button
+from app.viewmodels.numpad import PinEntry
 from app.viewmodels.receiving import ReceivingViewModel
 from app.viewmodels.shell import ShellViewModel
 
@@ -19,41 +28,68 @@ COLOURS = {"ok": ft.Colors.GREEN_800, "error": ft.Colors.RED_800, "info": ft.Col
 
 
 def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel | None = None) -> None:
-    """Lay out the shell on `page` and wire its controls to the view-models (home, then Receiving)."""
+    """Lay out the shell on `page` and wire its controls to the view-models (home, then each screen)."""
     page.title = "Backroom"
     page.padding = 12
     page.scroll = ft.ScrollMode.AUTO
+    flows = vm.workflows
+    if receiving is None and flows is not None:
+        receiving = flows.receiving
 
     sync_line = ft.Text(size=14, color=ft.Colors.BLUE_GREY_700)
+    sync_banner = ft.Container(content=sync_line, padding=ft.Padding.symmetric(vertical=6, horizontal=8),
+                               border_radius=6)
     message = ft.Text(size=20, weight=ft.FontWeight.BOLD)
     badge = ft.TextField(label="Badge", hint_text="Scan your badge", autofocus=True, text_size=22)
     tasks = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     greeting = ft.Text(size=22, weight=ft.FontWeight.BOLD)
-    sign_in_view = ft.Column([ft.Text("Sign in", size=26, weight=ft.FontWeight.BOLD), badge], spacing=12)
+    pin = PinEntry()
+    pin_user = ft.TextField(label="User code or badge", text_size=20)
+    pin_display = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
+    pin_view = ft.Column(visible=False, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    pin_button = ft.Container()
+    sign_in_view = ft.Column([ft.Text("Sign in", size=26, weight=ft.FontWeight.BOLD), badge, pin_button, pin_view],
+                             spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     home_view = ft.Column(visible=False, spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    screen = {"name": "home"}
+    current = {"name": "home"}
 
     def go_home() -> None:
-        screen["name"] = "home"
+        current["name"] = "home"
+        vm.close_route()
         vm.refresh()
         render()
 
-    receiving_screen = build_receiving(page, receiving, go_home) if receiving is not None else None
+    screens: dict[str, Screen] = {}
+    if receiving is not None:
+        rcv = build_receiving(page, receiving, go_home)
+        screens["receiving"] = Screen(rcv.root, rcv.render, rcv.on_key)
+    if flows is not None:
+        screens["putaway"] = build_putaway(page, flows.putaway, go_home)
+        screens["counting"] = build_counting(page, flows.counting, go_home)
+        screens["picking"] = build_picking(page, flows.picking, go_home)
+        screens["parked"] = build_parked(page, flows.parked, go_home)
 
     def render() -> None:
         st = vm.state
-        sync_line.value = st.sync_line
+        sync_line.value = st.sync_line + ("  ›" if st.parked else "")
         sync_line.color = ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900
+        sync_banner.bgcolor = ft.Colors.AMBER_100 if st.parked else None
         message.value = st.message
         message.color = COLOURS.get(st.message_kind, COLOURS["info"])
         signed_in = st.actor is not None
         if not signed_in:
-            screen["name"] = "home"
+            current["name"] = "home"
+        name = current["name"]
+        message.visible = name == "home"
         sign_in_view.visible = not signed_in
-        home_view.visible = signed_in and screen["name"] == "home"
-        if receiving_screen is not None:
-            receiving_screen.root.visible = signed_in and screen["name"] == "receiving"
+        pin_button.visible = st.pin_available and not pin_view.visible
+        pin_display.value = pin.masked
+        home_view.visible = signed_in and name == "home"
+        for key, screen in screens.items():
+            screen.root.visible = signed_in and name == key
         greeting.value = f"{st.name} · {st.actor.role}" if st.actor else ""
+        attention.visible = st.parked > 0 and "parked" in screens
+        attention.content = ft.Text(f"Needs attention ({st.parked})", size=18, weight=ft.FontWeight.W_600)
         tasks.controls = [
             ft.Container(
                 content=ft.Column([
@@ -63,47 +99,123 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
                 padding=12,
                 border_radius=8,
                 bgcolor=ft.Colors.AMBER_100 if row.urgent else ft.Colors.BLUE_GREY_50,
+                on_click=_open_task(row.task_id),
             )
             for row in st.tasks
         ] or [ft.Text("No open tasks", size=16)]
         page.update()
+
+    def show(name: str) -> None:
+        if name not in screens:
+            return
+        current["name"] = name
+        render()
+        screens[name].render()
+
+    def _open_task(task_id: str) -> Callable[[ft.Event[ft.Container]], None]:
+        def handler(e: ft.Event[ft.Container]) -> None:
+            vm.open_task(task_id)
+            route = vm.state.route
+            if route is None or flows is None:
+                render()
+                return
+            if route.screen == "receiving" and receiving is not None:
+                receiving.load()
+                if route.ref_id is not None:
+                    receiving.open_for_po(route.ref_id, route.task_id)
+            elif route.screen == "putaway":
+                flows.putaway.load(route.task_id)
+            elif route.screen == "counting":
+                flows.counting.open_task(route.task_id, route.title)
+            elif route.screen == "picking":
+                flows.picking.open_task(route.task_id)
+            show(route.screen)
+        return handler
 
     def on_badge(e: ft.Event[ft.TextField]) -> None:
         vm.submit_badge(badge.value or "")
         badge.value = ""
         render()
 
-    def action(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
-        def handler(e: ft.Event[ft.Button]) -> None:
+    def action(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
             fn()
             render()
+        return run
+
+    def open_screen(name: str, load: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            load()
+            show(name)
+        return run
+
+    def pin_key(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
+        def handler(e: ft.Event[ft.Button]) -> None:
+            fn()
+            pin_display.value = pin.masked
+            page.update()
         return handler
 
-    def open_receiving(e: ft.Event[ft.Button]) -> None:
-        if receiving is None or receiving_screen is None:
-            return
-        screen["name"] = "receiving"
-        receiving.load()
+    def submit_pin() -> None:
+        vm.submit_pin(pin_user.value or "", pin.digits)
+        pin.clear()  # a PIN never stays on screen, right or wrong
+        if vm.state.actor is not None:
+            pin_user.value = ""
+            pin_view.visible = False
         render()
-        receiving_screen.render()
+
+    def toggle_pin(show_it: bool) -> Callable[[], None]:
+        def run() -> None:
+            pin_view.visible = show_it
+            pin.clear()
+            render()
+        return run
 
     def on_key(e: ft.KeyboardEvent) -> None:
-        # Scans arrive as page key events (see app.viewmodels.scan_input); only Receiving reads them yet.
-        if receiving_screen is not None and screen["name"] == "receiving" and vm.state.actor is not None:
-            receiving_screen.on_key(e)
+        # Scans arrive as page key events (see app.viewmodels.scan_input); the showing screen reads them.
+        screen = screens.get(current["name"])
+        if screen is not None and vm.state.actor is not None:
+            screen.on_key(e)
 
+    def digit(d: int) -> ft.Button:
+        return ft.Button(str(d), on_click=pin_key(lambda: pin.press(d)), height=56, expand=True,
+                         style=ft.ButtonStyle(text_style=ft.TextStyle(size=24, weight=ft.FontWeight.BOLD)))
+
+    pin_view.controls = [
+        pin_user,
+        pin_display,
+        *[ft.Row([digit(d) for d in trio], spacing=6) for trio in ((1, 2, 3), (4, 5, 6), (7, 8, 9))],
+        ft.Row([ft.Button("C", on_click=pin_key(pin.clear), height=56, expand=True), digit(0),
+                ft.Button("⌫", on_click=pin_key(pin.back), height=56, expand=True)], spacing=6),
+        ft.Row([big_button("Sign in", submit_pin, primary=True), big_button("Cancel", toggle_pin(False))], spacing=8),
+    ]
+    pin_button.content = big_button("Sign in with PIN", toggle_pin(True))
     badge.on_submit = on_badge
     page.on_keyboard_event = on_key
-    entries: list[ft.Control] = [ft.Button("Receive", on_click=open_receiving, height=52, expand=True)] if receiving is not None else []
+    def open_parked(e: ft.Event[ft.Container]) -> None:
+        if flows is not None:
+            open_screen("parked", flows.parked.load)()
+
+    sync_banner.on_click = open_parked
+    attention = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_200, visible=False,
+                             on_click=open_parked)
+    entries: list[ft.Control] = []
+    if receiving is not None:
+        rv = receiving
+        entries.append(big_button("Receive", open_screen("receiving", rv.load)))
+    if flows is not None:
+        entries.append(big_button("Put away", open_screen("putaway", flows.putaway.load)))
     home_view.controls = [
         greeting,
-        *([ft.Row(entries)] if entries else []),
-        ft.Row([ft.Button("Refresh", on_click=action(vm.refresh)), ft.Button("Sign out", on_click=action(vm.sign_out))]),
+        *([ft.Row(entries, spacing=8)] if entries else []),
+        attention,
+        ft.Row([ft.Button("Refresh", on_click=lambda e: action(vm.refresh)()),
+                ft.Button("Sign out", on_click=lambda e: action(vm.sign_out)())]),
         ft.Text("My tasks", size=20, weight=ft.FontWeight.BOLD),
         tasks,
     ]
-    page.add(ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD), sync_line, message, sign_in_view, home_view,
-             *([receiving_screen.root] if receiving_screen is not None else []))
+    page.add(ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD), sync_banner, message, sign_in_view, home_view,
+             *[s.root for s in screens.values()])
     vm.refresh()
     render()
 

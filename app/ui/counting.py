@@ -1,0 +1,79 @@
+"""The cycle count screen: scan the location, scan what is there (or type how many), submit.
+
+Drawing only: decisions are in `app.viewmodels.counting.CountViewModel`. Blind: no expected figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flet as ft
+
+from app.ui.numpad import build_numpad
+from app.ui.screen import Screen
+from app.ui.widgets import AnswerBanner, ScanFeed, big_button, title_row
+from app.viewmodels.counting import CountViewModel
+
+STEP_WORDS = {"location": "Scan the location label", "items": "Counting", "approval": "Manager approval",
+              "done": "Done"}
+
+
+def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None]) -> Screen:
+    """Build the count screen; `on_home` returns to My tasks."""
+    title = ft.Text(size=22, weight=ft.FontWeight.BOLD, expand=True)
+    banner = AnswerBanner(page)
+    step = ft.Text(size=15, color=ft.Colors.BLUE_GREY_700)
+    location = ft.Text(size=40, weight=ft.FontWeight.BOLD, color=ft.Colors.BLUE_GREY_900)
+    left = ft.Text(size=14)
+    tallies = ft.Column(spacing=4)
+
+    def act(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            fn()
+            render()
+        return run
+
+    def on_scan(text: str) -> None:
+        vm.scan(text)
+        render()
+
+    feed = ScanFeed(on_scan)
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="units per next scan")
+    counting_view = ft.Column([
+        tallies,
+        ft.Row([big_button("Submit count", act(vm.submit), primary=True, expand=2),
+                big_button("Undo last", act(vm.undo))], spacing=8),
+        pad,
+    ], spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    approval_view = ft.Column([
+        ft.Text("Ask a manager to scan their badge", size=18, weight=ft.FontWeight.BOLD),
+        big_button("Cancel: leave it for later", act(vm.cancel_approval)),
+    ], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    def render() -> None:
+        st = vm.state
+        title.value = st.title or "Cycle count"
+        banner.show(st.answer)
+        step.value = ("Recount: " if st.recount else "") + STEP_WORDS.get(st.step, st.step)
+        location.value = st.location_code or "All counted"
+        left.value = f"{st.stops_left} location{'s' if st.stops_left != 1 else ''} left" if st.stops_left else ""
+        counting_view.visible = st.step == "items"
+        approval_view.visible = st.step == "approval"
+        tallies.controls = [
+            ft.Row([ft.Text(t.description, size=16, expand=True), ft.Text(str(t.qty), size=22, weight=ft.FontWeight.BOLD)])
+            for t in st.tallies
+        ] or [ft.Text("Nothing scanned here yet", size=15)]
+        redraw_pad()
+        page.update()
+
+    card = ft.Container(content=ft.Column([step, location, left], spacing=2), padding=14, border_radius=10,
+                        bgcolor=ft.Colors.LIGHT_BLUE_50)
+    root = ft.Column([
+        title_row(title, on_home),
+        banner.root,
+        card,
+        ft.Row([feed.field]),
+        approval_view,
+        counting_view,
+    ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    return Screen(root=root, render=render, on_key=feed.on_key)

@@ -1,0 +1,88 @@
+"""The picking screen: the next stop in big letters, scan its location then the item; short; stage.
+
+Drawing only: decisions are in `app.viewmodels.picking.PickViewModel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flet as ft
+
+from app.ui.numpad import build_numpad
+from app.ui.screen import Screen
+from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, title_row
+from app.viewmodels.picking import SHORT_REASONS, PickViewModel
+
+STEP_WORDS = {"location": "Go to", "item": "Take", "stage": "All picked: scan a staging lane",
+              "done": "Order ready"}
+
+
+def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None]) -> Screen:
+    """Build the picking screen; `on_home` returns to My tasks."""
+    title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
+    banner = AnswerBanner(page)
+    step = ft.Text(size=15, color=ft.Colors.BLUE_GREY_700)
+    location = ft.Text(size=40, weight=ft.FontWeight.BOLD, color=ft.Colors.BLUE_GREY_900)
+    item = ft.Text(size=18, weight=ft.FontWeight.W_600)
+    progress = ft.Text(size=15)
+    stops = ft.Column(spacing=4)
+    reasons = ft.Column(visible=False)
+
+    def act(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            fn()
+            render()
+        return run
+
+    def on_scan(text: str) -> None:
+        vm.scan(text)
+        render()
+
+    def on_reason(text: str) -> None:
+        vm.choose_short_reason(text)
+        render()
+
+    feed = ScanFeed(on_scan)
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="units per scan (or short)")
+    line_view = ft.Column([
+        ft.Row([big_button("Short…", act(vm.short), danger=True)], spacing=8),
+        reasons,
+        pad,
+    ], spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    def render() -> None:
+        st = vm.state
+        title.value = st.title or "Pick"
+        banner.show(st.answer)
+        step.value = STEP_WORDS.get(st.step, st.step)
+        location.value = st.location_code or ("STG-…" if st.step == "stage" else "✓")
+        item.value = st.item
+        progress.value = (f"{st.progress} · {st.lines_left} line{'s' if st.lines_left != 1 else ''} left"
+                          if st.progress else "")
+        line_view.visible = st.step in ("location", "item")
+        reasons.visible = st.choosing_reason
+        reasons.controls = [reason_list(SHORT_REASONS, on_reason, act(vm.cancel_short), "Why short?")]
+        pad.visible = not st.choosing_reason
+        stops.controls = [
+            ft.Row([ft.Text(s.location_code, size=14, weight=ft.FontWeight.BOLD, width=96),
+                    ft.Text(s.what, size=14, expand=True),
+                    ft.Text("✓" if s.done else s.progress.split(" picked")[0], size=14,
+                            color=ft.Colors.GREEN_800 if s.done else None)])
+            for s in st.stops
+        ]
+        redraw_pad()
+        page.update()
+
+    card = ft.Container(content=ft.Column([step, location, item, progress], spacing=2), padding=14,
+                        border_radius=10, bgcolor=ft.Colors.LIGHT_BLUE_50)
+    root = ft.Column([
+        title_row(title, on_home),
+        banner.root,
+        card,
+        ft.Row([feed.field]),
+        line_view,
+        ft.Text("Walk", size=16, weight=ft.FontWeight.BOLD),
+        stops,
+    ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    return Screen(root=root, render=render, on_key=feed.on_key)
