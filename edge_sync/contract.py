@@ -22,11 +22,12 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 SCHEMA_VERSION: Final = 1
 """The payload schema version this build writes. Older versions are upgraded by `upgrade_payload`."""
@@ -34,14 +35,83 @@ SCHEMA_VERSION: Final = 1
 MAX_BATCH: Final = 500
 """The most ops one push may carry."""
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
-"""Identifiers: store, device, item, location, task, order ids. No spaces, no markup."""
+# What arrives here is hostile until checked: codes are plain ASCII (a look-alike letter from
+# another script, or a fullwidth digit, would make a second SKU or location that reads the same as
+# the real one), and free text carries no control characters, no text-direction overrides (they
+# make text display differently from what it says) and no markup. The checks below run before the
+# length and pattern constraints, so a refusal names the character and says what to do.
 
-Text = Annotated[str, StringConstraints(max_length=500)]
-"""Free text a person typed: reasons, notes."""
+_CODE_CHARS: Final = "letters A-Z, digits 0-9 and . _ : -"
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_MARKUP: Final = re.compile(r"<\s*[A-Za-z/!?]|&#?[A-Za-z0-9]+;")
 
-Gtin = Annotated[str, StringConstraints(pattern=r"^[0-9]{14}$")]
-"""A GTIN normalised to 14 digits (the check digit is verified by the scanner layer)."""
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed character')}"
+
+
+def _lookalike_hint(value: str) -> str:
+    folded = unicodedata.normalize("NFKC", value)
+    if folded != value and re.fullmatch(r"[A-Za-z0-9._:\-]{1,64}", folded):
+        return f" (it looks like {folded[:64]!r}: type it with plain keys)"
+    return ""
+
+
+def _plain_code(value: object) -> object:
+    """Refuse a code (id, SKU, location code, GTIN) with a character outside plain ASCII."""
+    if isinstance(value, str) and not value.isascii():
+        odd = next(c for c in value if not c.isascii())
+        raise ValueError(
+            f"codes may only use {_CODE_CHARS}; {_describe(odd)} is not one of them{_lookalike_hint(value)}"
+        )
+    return value
+
+
+def _plain_digits(value: object) -> object:
+    """Refuse a GTIN with a digit from another script (a fullwidth or Arabic-Indic digit)."""
+    if isinstance(value, str) and not value.isascii():
+        odd = next(c for c in value if not c.isascii())
+        raise ValueError(f"a GTIN is 14 digits 0-9; {_describe(odd)} is not one of them{_lookalike_hint(value)}")
+    return value
+
+
+def _plain_text(value: object) -> object:
+    """Refuse free text with control characters, direction overrides, lone surrogates or markup."""
+    if not isinstance(value, str):
+        return value
+    for char in value:
+        code = ord(char)
+        if char in "\t\n\r":
+            continue
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            raise ValueError(f"text may not hold control characters; found {_describe(char)}")
+        if 0xD800 <= code <= 0xDFFF:
+            raise ValueError("text is not valid Unicode (a lone surrogate): send it as UTF-8")
+        if char in _BIDI_CONTROLS:
+            raise ValueError(
+                f"text may not hold text-direction overrides ({_describe(char)}): they make it read "
+                "differently from what it says"
+            )
+    if _MARKUP.search(value):
+        raise ValueError("text may not hold markup (an HTML tag or entity): write it without < > and &...;")
+    return value
+
+
+Id = Annotated[
+    str, BeforeValidator(_plain_code), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+]
+"""Identifiers: store, device, item, location, task, order ids, SKUs and location codes. Plain
+ASCII letters, digits and . _ : - only: no spaces, no markup, no look-alikes from other scripts."""
+
+Text = Annotated[str, BeforeValidator(_plain_text), StringConstraints(max_length=500)]
+"""Free text a person typed: reasons, notes. Any language; no control characters, direction
+overrides or markup."""
+
+Label = Annotated[str, BeforeValidator(_plain_text), StringConstraints(max_length=32)]
+"""A short printable value shown on a screen: an app version, a unit, a phone number."""
+
+Gtin = Annotated[str, BeforeValidator(_plain_digits), StringConstraints(pattern=r"^[0-9]{14}$")]
+"""A GTIN normalised to 14 ASCII digits (the check digit is verified by the scanner layer)."""
 
 Qty = Annotated[int, Field(ge=0, le=1_000_000)]
 PositiveQty = Annotated[int, Field(gt=0, le=1_000_000)]
@@ -381,7 +451,7 @@ class DeviceStatusReport(_Strict):
     pending: Qty = 0
     parked: Qty = 0
     oldest_pending_at: dt.datetime | None = None
-    app_version: Annotated[str, StringConstraints(max_length=32)] = ""
+    app_version: Label = ""
 
 
 class PushRequest(_Strict):
@@ -404,7 +474,7 @@ class ItemRecord(_Strict):
     sku: Id
     gtins: list[Gtin] = Field(min_length=1, max_length=20)
     description: Text
-    unit: Annotated[str, StringConstraints(max_length=16)] = "each"
+    unit: Annotated[Label, StringConstraints(max_length=16)] = "each"
     pack_sizes: dict[Gtin, PositiveQty] = Field(default_factory=dict)
     """Units per scan for case-pack GTINs; a GTIN not listed here is one unit."""
     home_location_id: Id | None = None
@@ -461,7 +531,7 @@ class CustomerOrderRecord(_Strict):
     kind: OrderKind
     allow_substitution: bool = False
     customer_name: Text = ""
-    customer_phone: Annotated[str, StringConstraints(max_length=32)] = ""
+    customer_phone: Label = ""
     status: Literal["open", "picking", "staged", "collected", "cancelled"] = "open"
     due_at: dt.datetime | None = None
     lines: list[OrderLine] = Field(max_length=500)

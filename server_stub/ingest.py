@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -206,7 +207,9 @@ def _parse(op: Op) -> Any:
 def _explain(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
-        where = ".".join(str(x) for x in err["loc"]) or "payload"
+        # A field's name is the sender's: only plain characters of it go into the reason, which is
+        # stored, sent back and shown, and must pass the contract's Text rules itself.
+        where = re.sub(r"[^A-Za-z0-9._:\-]", "?", ".".join(str(x) for x in err["loc"]))[:80] or "payload"
         parts.append(f"{where}: {err['msg']}")
     return ("invalid payload: " + "; ".join(parts))[:500]
 

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["BodySizeLimit", "DeviceRateLimit", "RouteLimit", "TokenBucket", "device_key", "install_limits"]
 
 _KEYID = re.compile(r'keyid="([^"]{1,128})"')
-_DEVICE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")  # the contract's Id: anything else names no device
+# A device id (the contract's Id), or a signature keyid `<store_id>/<device_id>`; anything else
+# names no device.
+_DEVICE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}(/[A-Za-z0-9._:\-]{1,64})?")
 
 
 def _error(code: str, message: str) -> bytes:
