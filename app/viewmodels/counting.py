@@ -225,7 +225,7 @@ class CountViewModel:
         pending: list[RecordCount] = []
         saved = 0
         for item_id in todo:
-            cmd = RecordCount(command_id=self._new_id(), count_id=f"cnt-{self._new_id()[:16]}",
+            cmd = RecordCount(command_id=self._new_id(), count_id=f"cnt-{self._new_id()}",
                               location_id=stop.location_id, item_id=item_id, counted_qty=self._counted.get(item_id, 0),
                               started_at=self._started_at, counted_at=now, task_id=self.task_id)
             try:

@@ -120,3 +120,76 @@ def test_nobody_signed_in_cannot_receive(device_engine: Engine, make_bus: Callab
     vm = _vm(device_engine, make_bus(all_handlers()), actor=None)
     vm.open_asn("asn-1")
     assert (vm.state.message, vm.state.message_kind) == ("Sign in first", "error")
+
+
+def _vm_approving(engine: Engine, bus: MessageBus) -> ReceivingViewModel:
+    from edge_sync.uow import uow_factory
+    from app.services import handheld
+
+    ids = itertools.count(1)
+    factory = uow_factory(engine)
+    return ReceivingViewModel(
+        handle=bus.handle,
+        list_asns=lambda: receiving.open_asns(engine),
+        summary=lambda rid: receiving.receipt_summary(engine, rid),
+        open_receipts=lambda: receiving.open_receipts(engine),
+        actor=lambda: ASSOCIATE,
+        new_id=lambda: f"id{next(ids):012d}",
+        approver_by_badge=lambda badge: handheld.approver_by_badge(factory, badge),
+    )
+
+
+def test_damaged_switches_on_for_the_next_scans_until_switched_off(device_engine: Engine, make_bus: Callable[..., MessageBus]) -> None:
+    vm = _vm(device_engine, make_bus(all_handlers()))
+    vm.load()
+    vm.open_asn("asn-1")
+    vm.toggle_damaged()
+    assert vm.state.damaged and vm.state.message.startswith("Damaged: the next scans")
+    vm.scan(TEA)
+    vm.scan(TEA)
+    assert vm.state.message == "+1 Green tea 20 bags damaged, 2 of 8"
+    vm.toggle_damaged()
+    vm.scan(TEA)
+    assert vm.state.message == "+1 Green tea 20 bags, 3 of 8"
+    conditions = [r["payload"]["condition"] for r in outbox_rows(device_engine) if r["type"] == "receipt.receive"]
+    assert conditions == ["damaged", "damaged", "good"]
+
+
+def test_an_over_receipt_waits_for_a_manager_badge_and_is_sent_with_the_approval(
+        device_engine: Engine, make_bus: Callable[..., MessageBus]) -> None:
+    vm = _vm_approving(device_engine, make_bus(all_handlers()))
+    vm.load()
+    vm.open_asn("asn-1")
+    vm.set_qty(9)
+    vm.scan(TEA)  # 9 of 8: past the tolerance
+    assert vm.state.approval_for.startswith("0 of 8 already received") and vm.state.message_kind == "error"
+    assert vm.state.message.endswith("Manager: scan your badge to approve")
+    vm.scan("BADGE-0001")  # an associate cannot approve
+    assert vm.state.message == "Ana Associate is not a manager: a manager must scan their badge, or Cancel"
+    vm.scan("badge-0002")
+    assert vm.state.message == "+9 Green tea 20 bags, 9 of 8 (over), approved by Max Manager"
+    assert vm.state.approval_for == "" and vm.state.qty == 1
+    sent = [r["payload"] for r in outbox_rows(device_engine) if r["type"] == "receipt.receive"]
+    assert [(p["qty"], p["approved_by"]) for p in sent] == [(9, "u-mgr")]
+    vm.scan(TEA)  # past the tolerance again: asks again, and Cancel receives nothing
+    assert vm.state.approval_for
+    vm.cancel_approval()
+    assert vm.state.message == "Not received: set the extra units aside" and vm.state.totals.startswith("9 of 20")
+
+
+def test_a_receive_task_opens_its_po_asn_and_is_done_when_the_receipt_closes(
+        device_engine: Engine, make_bus: Callable[..., MessageBus]) -> None:
+    from app.domain.commands import ClaimTask, CreateTask
+    from tests.conftest import MANAGER
+
+    bus = make_bus(all_handlers())
+    bus.handle(CreateTask(command_id="c-task", task_id="task-rcv-1", type="receive", ref_id="po-1",
+                          title="Receive PO-1001"), MANAGER)
+    bus.handle(ClaimTask(command_id="c-claim", task_id="task-rcv-1"), ASSOCIATE)
+    vm = _vm(device_engine, bus)
+    vm.load()
+    vm.open_for_po("po-1", "task-rcv-1")
+    assert vm.state.title == "ASN-5001 at DOCK-1" and vm.state.task_id == "task-rcv-1"
+    vm.scan(TEA)
+    vm.close()
+    assert [r["type"] for r in outbox_rows(device_engine)][-2:] == ["receipt.close", "task.complete"]
