@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from device.epc import decode_epc
-from device.errors import NotGs1Error, UnreadableScanError
+from device.errors import BadLocationLabelError, NotGs1Error, UnreadableScanError
 from device.events import AIM_IDS, GS, ScanEvent, SourceKind, Symbology, split_aim
 from device.gs1 import GTIN_LENGTHS, normalise_gtin, parse_digital_link, parse_element_string, parse_hri
 from device.interpretation import Interpretation, ItemScan, LocationScan
@@ -15,14 +17,57 @@ MAX_SCAN_LENGTH = 512  # longer than any GS1 symbol's data; anything past it is 
 _TRUSTED_SEPARATORS = (SourceKind.CAMERA, SourceKind.RFID, SourceKind.FAKE)
 
 
+_HIDDEN_MESSAGE = ("That scan had hidden characters in it. Scan it again; if it keeps happening, "
+                   "check the scanner's settings.")
+_LOOKALIKE_MESSAGE = ("That code has a character that only looks like a plain letter or digit ({what}). "
+                      "Scan the label again, or type the code with plain letters and digits.")
+
+
+def _is_hidden(char: str) -> bool:
+    """Control and format characters (C0 but the GS1 separator, DEL, C1, direction overrides, zero widths)."""
+    code = ord(char)
+    if code < 32:
+        return char != GS
+    if code < 0x7F:
+        return False
+    return code <= 0x9F or 0xD800 <= code <= 0xDFFF or unicodedata.category(char) in ("Cf", "Cc", "Co", "Cn", "Zl", "Zp")
+
+
+def _lookalike(value: str) -> str | None:
+    """The first character that passes for a plain letter or digit and is not one (fullwidth
+    digits, Cyrillic or Greek letters, the Kelvin sign, a long s), described; None when there is none.
+
+    Every code the store reads (GTINs, GS1 element strings, Digital Link URIs, location labels) is
+    plain ASCII, so such a character is a misread, a keyboard in another layout, or a forgery.
+    """
+    for char in value:
+        if char.isascii():
+            continue
+        if any(unicodedata.combining(c) for c in unicodedata.normalize("NFKD", char)):
+            continue  # an accented letter: it does not pass for a plain one
+        folded = unicodedata.normalize("NFKC", char)
+        if char.isalnum() or (folded.isascii() and folded.strip()):
+            return f"{unicodedata.name(char, 'U+%04X' % ord(char)).lower()}"
+    return None
+
+
 def _clean(text: str) -> str:
     value = text.strip(" \t\r\n")
     if not value:
         raise UnreadableScanError(detail="empty")
     if len(value) > MAX_SCAN_LENGTH:
-        raise UnreadableScanError(detail=f"{len(value)} characters")
-    if any((ord(c) < 32 and c != GS) or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise UnreadableScanError(detail="control characters")
+        raise UnreadableScanError(
+            f"That scan is too long to be a barcode we use ({len(value)} characters). Scan the label again.",
+            detail=f"{len(value)} characters",
+        )
+    if any(_is_hidden(c) for c in value):
+        raise UnreadableScanError(_HIDDEN_MESSAGE, detail="control characters")
+    if (what := _lookalike(value)) is not None:
+        message = _LOOKALIKE_MESSAGE.format(what=what)
+        folded = unicodedata.normalize("NFKC", value)
+        if is_location_like(folded) or is_location_like(value):
+            raise BadLocationLabelError(message, detail=f"look-alike {what}")
+        raise NotGs1Error(message, detail=f"look-alike {what}")
     return value
 
 
