@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 from server_stub import tables as t
 from server_stub.appliers.counting import post_count
-from server_stub.auth import Actor, require_manager
+from server_stub.auth import Actor
+from server_stub.authz import Action, require
 from server_stub.errors import Conflict, NotFound
 from server_stub.exceptions import resolve_exception
 from server_stub.txn import StoreTx
@@ -62,7 +63,7 @@ def get_approval(conn: Connection, store_id: str, approval_id: str) -> ApprovalR
 
 def decide(tx: StoreTx, approval_id: str, actor: Actor, *, approve: bool, note: str) -> ApprovalRecord:
     """Approve (post the count as of its moment, against the ledger as it stands now) or reject."""
-    require_manager(actor, "approve counts")
+    require(actor, Action.COUNT_APPROVE)
     current = get_approval(tx.conn, tx.store_id, approval_id)
     if current.status != "pending":
         raise Conflict(f"approval {approval_id} is {current.status}", status=current.status)

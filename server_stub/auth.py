@@ -1,35 +1,34 @@
-"""Who is acting, and may they. The seam where device signing and sessions will plug in.
+"""Who is acting: the actor behind a request or an op. What they may do is `server_stub.authz`.
 
-Today a request names its user in `X-User-Id` (and device in `X-Device-Id`) and an op carries its
-`user_id`; the role comes from the store's user list. A later issue replaces `actor_for_request`
-with signature and session checks; the services only ever see an `Actor`.
+A request names its user in `X-User-Id` (its device is named, and proven, by the request's
+signature: server_stub.signatures); the role comes from the store's user list. An op's actor is
+built by the ingest from the session that made it (server_stub.sessions), with the role that
+session was started with. The services only ever see an `Actor`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_sync.contract import Role
-from server_stub import lookups
+from server_stub import authz, lookups
 from server_stub.errors import Forbidden
 from server_stub.settings import Settings
 from server_stub.txn import StoreTx
 
-MANAGER_ROLES = frozenset({Role.MANAGER.value, Role.ADMIN.value})
-
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The person (and device) behind a request or an op."""
+    """The person (and device, and session) behind a request or an op."""
 
     user_id: str
     device_id: str | None = None
     role: str | None = None
+    session_id: str | None = None
 
     @property
     def is_manager(self) -> bool:
-        """True for managers and admins."""
-        return self.role in MANAGER_ROLES
+        """True for the roles the authorisation table lets supervise (managers and admins)."""
+        return self.role in authz.SUPERVISOR_ROLES
 
 
 def actor_for(tx: StoreTx, settings: Settings, user_id: str | None, device_id: str | None) -> Actor:
@@ -43,6 +42,7 @@ def actor_for(tx: StoreTx, settings: Settings, user_id: str | None, device_id: s
 
 
 def require_manager(actor: Actor, action: str) -> None:
-    """Forbidden unless the actor is a manager or admin."""
+    """Forbidden unless the actor's role may supervise. Prefer `authz.require(actor, Action.X)`,
+    which names the exact action in the one table."""
     if not actor.is_manager:
         raise Forbidden(f"only a manager may {action}; {actor.user_id} is {actor.role or 'not known here'}")

@@ -35,11 +35,12 @@ from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from edge_sync.contract import ChangeKind, DeviceStatusReport, Op, OpResult, OpStatus, PushRequest, parse_payload
+from edge_sync.contract import ChangeKind, DeviceStatusReport, Op, OpResult, OpStatus, PushRequest, Role, parse_payload
 from server_stub import lookups
 from server_stub import tables as t
 from server_stub.appliers import APPLIERS, OpContext
-from server_stub.auth import MANAGER_ROLES, Actor
+from server_stub import authz, sessions
+from server_stub.auth import Actor
 from server_stub.db import (
     binder,
     fast_insert_ignore,
@@ -352,12 +353,18 @@ class Ingestor:
         spec = APPLIERS[op.type]
         if isinstance(payload, _Refused):
             return OpStatus.REJECTED, payload.reason, {}
-        role = lookups.user_role(tx, op.user_id)
+        # Authorised against the session that made the op (its role and store), however late it comes.
+        session = sessions.session_for_op(tx, op, effective_at)
+        if session.refusal is not None:
+            return OpStatus.REJECTED, session.refusal, {}
+        role = session.role
         if role is None and self.settings.require_known_users:
             return OpStatus.REJECTED, f"user {op.user_id} is not known in store {tx.store_id}; sign in as a known user", {}
-        if spec.manager_only and role not in MANAGER_ROLES:
-            return OpStatus.REJECTED, f"only a manager may send {op.type.value}; {op.user_id} is {role or 'not known'}", {}
-        ctx = OpContext(tx, op, payload, effective_at, self.settings, Actor(op.user_id, op.device_id, role), [])
+        action = authz.action_for_op(op.type)
+        # An unknown user (only when the settings accept them) acts as an associate at most.
+        if not authz.allowed(role or Role.ASSOCIATE.value, action):
+            return OpStatus.REJECTED, authz.refusal(op.user_id, role, action), {}
+        ctx = OpContext(tx, op, payload, effective_at, self.settings, Actor(op.user_id, op.device_id, role, op.session_id), [])
         use_savepoint = spec.savepoint or force_savepoints
         if spec.reads_ledger or use_savepoint:
             tx.flush()

@@ -385,3 +385,20 @@ erp_events = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     sa.PrimaryKeyConstraint("store_id", "event_seq"),
 )
+
+# --- people: sessions as the service recorded them (server_stub.sessions) ----------------------
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    _store(),
+    _id("session_id", nullable=False),
+    _id("user_id", nullable=False),
+    _id("device_id", nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("started_online", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("store_id", "session_id"),
+)

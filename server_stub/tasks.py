@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from edge_sync.contract import ChangeKind, TaskCreatePayload, TaskRecord, TaskStatus
 from server_stub import tables as t
-from server_stub.auth import Actor, require_manager
+from server_stub.auth import Actor
+from server_stub.authz import Action, allowed, require
 from server_stub.errors import Conflict, LeaseHeld, NotFound
 from server_stub.exceptions import raise_exception
 from server_stub.records import task_record_from_row
@@ -70,7 +71,7 @@ def _open_task(tx: StoreTx, task_id: str, action: str) -> TaskRecord:
 
 def create_task(tx: StoreTx, spec: TaskCreatePayload, actor: Actor) -> TaskRecord:
     """Create a task (manager)."""
-    require_manager(actor, "create tasks")
+    require(actor, Action.TASK_CREATE)
     exists = tx.conn.execute(
         sa.select(t.tasks.c.task_id).where(t.tasks.c.store_id == tx.store_id, t.tasks.c.task_id == spec.task_id)
     ).first()
@@ -99,7 +100,7 @@ def create_task(tx: StoreTx, spec: TaskCreatePayload, actor: Actor) -> TaskRecor
 
 def assign_task(tx: StoreTx, task_id: str, assignee_id: str | None, actor: Actor) -> TaskRecord:
     """Give a task to an associate, or back to the pool with None (manager)."""
-    require_manager(actor, "assign tasks")
+    require(actor, Action.TASK_ASSIGN)
     task = _open_task(tx, task_id, "assigned")
     status = task.status.value
     if status != TaskStatus.IN_PROGRESS.value:
@@ -109,14 +110,14 @@ def assign_task(tx: StoreTx, task_id: str, assignee_id: str | None, actor: Actor
 
 def reprioritise_task(tx: StoreTx, task_id: str, priority: int, actor: Actor) -> TaskRecord:
     """Change a task's priority, 1 most urgent (manager)."""
-    require_manager(actor, "reprioritise tasks")
+    require(actor, Action.TASK_REPRIORITISE)
     _open_task(tx, task_id, "reprioritised")
     return _save(tx, task_id, priority=priority)
 
 
 def cancel_task(tx: StoreTx, task_id: str, reason: str, actor: Actor) -> TaskRecord:
     """Cancel a task that is not done (manager)."""
-    require_manager(actor, "cancel tasks")
+    require(actor, Action.TASK_CANCEL)
     _open_task(tx, task_id, "cancelled")
     return _save(
         tx, task_id, status=TaskStatus.CANCELLED.value, lease_device_id=None, lease_user_id=None, lease_until=None
@@ -152,7 +153,7 @@ def claim_task(tx: StoreTx, task_id: str, actor: Actor, lease_until: dt.datetime
 def release_task(tx: StoreTx, task_id: str, actor: Actor) -> TaskRecord:
     """Give a claimed task back; only its holder (or a manager) may, while the lease runs."""
     task = _open_task(tx, task_id, "released")
-    if _held_by_other(task, actor, tx.now) and not actor.is_manager:
+    if _held_by_other(task, actor, tx.now) and not allowed(actor.role, Action.TASK_TAKE_OVER):
         assert task.lease_until is not None
         raise LeaseHeld(task_id, task.lease_holder_device_id, task.lease_holder_user_id, task.lease_until)
     status = (TaskStatus.ASSIGNED if task.assignee_id else TaskStatus.OPEN).value

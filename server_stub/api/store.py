@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from edge_sync.contract import BalanceRecord, ExceptionRecord, Id, StockStatus, Text
-from server_stub import approvals, exceptions, ledger
+from edge_sync.contract import BalanceRecord, ExceptionRecord, Id, SessionRecord, SessionStart, StockStatus, Text
+from server_stub import approvals, exceptions, ledger, sessions
 from server_stub import tables as t
-from server_stub.api.deps import ServicesDep, StoreId, UserHeader
-from server_stub.auth import actor_for, require_manager
+from server_stub.api.deps import DeviceHeader, ServicesDep, StoreId, UserHeader
+from server_stub.auth import actor_for
+from server_stub.authz import Action, require
 from server_stub.db import read_transaction
 from server_stub.errors import InvalidRequest
 from server_stub.txn import StoreTx
@@ -93,7 +94,7 @@ def resolve_exception(
     """Resolve an exception with a note (manager)."""
     with StoreTx.open(services.engine, store_id) as tx:
         actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
-        require_manager(actor, "resolve exceptions")
+        require(actor, Action.EXCEPTION_RESOLVE)
         return exceptions.resolve_exception(tx, exception_id, note=body.note, user_id=actor.user_id)
 
 
@@ -126,6 +127,15 @@ def reject(
     with StoreTx.open(services.engine, store_id) as tx:
         actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
         return approvals.decide(tx, approval_id, actor, approve=False, note=body.note)
+
+
+@router.post("/sessions", response_model=SessionRecord, status_code=201, tags=["people"])
+def start_session(store_id: StoreId, body: SessionStart, services: ServicesDep, x_device_id: DeviceHeader = None) -> SessionRecord:
+    """Record a session started online at sign-in: the role its ops are authorised with, and until when."""
+    with StoreTx.open(services.engine, store_id) as tx:
+        actor = actor_for(tx, services.settings, body.user_id, x_device_id or body.device_id)
+        require(actor, Action.SESSION_START)
+        return sessions.start_online(tx, body, x_device_id)
 
 
 @router.get("/devices", response_model=list[DeviceRecord], tags=["devices"])

@@ -97,4 +97,3 @@ class ApplierSpec:
     """The applier writes outside the buffers (updates), so it runs inside a SAVEPOINT."""
     reads_ledger: bool = False
     """The applier reads the ledger, so earlier buffered postings are flushed before it runs."""
-    manager_only: bool = False

@@ -1,0 +1,117 @@
+"""The one authorisation table: which role may do what, for every API endpoint and every op type.
+
+Endpoints call `require(actor, Action.X)`; the ingest asks `allowed(role, action_for_op(type))`
+for each op, with the role of the session that made it (server_stub.sessions). Nothing else in
+the service decides who may do what. tests/server/test_authz_table.py walks the whole table
+against the API.
+
+    action                      associate  manager  admin
+    op:<receiving, putaway,        yes       yes     yes     physical facts: anyone signed in
+        counts, picks, staging,
+        claim/release/complete>
+    op:task.create/assign/...      -         yes     yes     supervising work
+    task.take_over                 -         yes     yes     act on a task another device holds
+    exception.resolve              -         yes     yes
+    count.approve                  -         yes     yes     approve or reject a count variance
+    device.approve / revoke        -         yes     yes     enrol a device, or cut it off
+    session.start                 yes        yes     yes
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Protocol
+
+from edge_sync.contract import OpType, Role
+from server_stub.errors import Forbidden
+
+
+class Action(StrEnum):
+    """Everything a person may be allowed to do through the service."""
+
+    # Ops, one per type (the same action whether sent as an op or through an endpoint).
+    RECEIPT_RECEIVE = "op:receipt.receive"
+    RECEIPT_CLOSE = "op:receipt.close"
+    PUTAWAY_CONFIRM = "op:putaway.confirm"
+    COUNT_RECORD = "op:count.record"
+    PICK_CONFIRM = "op:pick.confirm"
+    PICK_SHORT = "op:pick.short"
+    ORDER_STAGE = "op:order.stage"
+    TASK_CREATE = "op:task.create"
+    TASK_ASSIGN = "op:task.assign"
+    TASK_REPRIORITISE = "op:task.reprioritise"
+    TASK_CANCEL = "op:task.cancel"
+    TASK_CLAIM = "op:task.claim"
+    TASK_RELEASE = "op:task.release"
+    TASK_COMPLETE = "op:task.complete"
+    # Endpoints that are not ops.
+    TASK_TAKE_OVER = "task.take_over"
+    EXCEPTION_RESOLVE = "exception.resolve"
+    COUNT_APPROVE = "count.approve"
+    DEVICE_APPROVE = "device.approve"
+    DEVICE_REVOKE = "device.revoke"
+    SESSION_START = "session.start"
+
+
+_OP_ACTIONS: Final[dict[OpType, Action]] = {op_type: Action(f"op:{op_type.value}") for op_type in OpType}
+
+_EVERYONE: Final = frozenset({
+    Action.RECEIPT_RECEIVE, Action.RECEIPT_CLOSE, Action.PUTAWAY_CONFIRM, Action.COUNT_RECORD,
+    Action.PICK_CONFIRM, Action.PICK_SHORT, Action.ORDER_STAGE,
+    Action.TASK_CLAIM, Action.TASK_RELEASE, Action.TASK_COMPLETE, Action.SESSION_START,
+})
+_SUPERVISING: Final = frozenset({
+    Action.TASK_CREATE, Action.TASK_ASSIGN, Action.TASK_REPRIORITISE, Action.TASK_CANCEL, Action.TASK_TAKE_OVER,
+    Action.EXCEPTION_RESOLVE, Action.COUNT_APPROVE, Action.DEVICE_APPROVE, Action.DEVICE_REVOKE,
+})
+
+TABLE: Final[dict[Role, frozenset[Action]]] = {
+    Role.ASSOCIATE: _EVERYONE,
+    Role.MANAGER: _EVERYONE | _SUPERVISING,
+    Role.ADMIN: _EVERYONE | _SUPERVISING,
+}
+"""Role → the actions it may take. Anything not listed is refused."""
+
+
+def action_for_op(op_type: OpType) -> Action:
+    """The action an op of this type is."""
+    return _OP_ACTIONS[op_type]
+
+
+def allowed(role: str | None, action: Action) -> bool:
+    """True when `role` may take `action`; an unknown role may take none."""
+    try:
+        return action in TABLE[Role(role)] if role is not None else False
+    except ValueError:
+        return False
+
+
+def refusal(user_id: str, role: str | None, action: Action) -> str:
+    """Why `user_id` may not take `action`, in words a person can act on."""
+    who = f"{user_id} is {role}" if role else f"{user_id} has no role in this store"
+    roles = [r.value for r, actions in TABLE.items() if action in actions]
+    return f"{action.value} needs a {' or '.join(roles)}; {who}: ask a manager"
+
+
+class HasRole(Protocol):
+    """What `require` needs of an actor (server_stub.auth.Actor fits)."""
+
+    @property
+    def user_id(self) -> str:
+        """Who acts."""
+        ...
+
+    @property
+    def role(self) -> str | None:
+        """Their role in the store, None when unknown."""
+        ...
+
+
+def require(actor: HasRole, action: Action) -> None:
+    """Forbidden (403) unless the actor's role may take `action`."""
+    if not allowed(actor.role, action):
+        raise Forbidden(refusal(actor.user_id, actor.role, action))
+
+
+SUPERVISOR_ROLES: Final = frozenset(role.value for role, actions in TABLE.items() if _SUPERVISING <= actions)
+"""Roles that may take every supervising action (managers and admins)."""
