@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("server_stub.commands.import_data", "import items, locations or POs from CSV or JSON"),
     "demo": ("app.demo", "start the service, seed a store and run the app in web mode"),
     "labels": ("app.commands.labels", "print location and item labels for the seeded store"),
+    "devices": ("server_stub.commands.devices", "list, approve or revoke devices enrolled in a store (service database)"),
 }
 
 

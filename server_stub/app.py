@@ -8,19 +8,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from server_stub.api import feeds, health, ops, store, tasks
+from server_stub.api import enrolment, feeds, health, ops, store, tasks
 from server_stub.api import figures as figures_api
-from server_stub.api.deps import Services
+from server_stub.api.deps import Services, signed_device
 from server_stub.db import create_engine_for, is_sqlite, migrate
 from server_stub.errors import ServiceError
 from server_stub.ingest import Ingestor
 from server_stub.limits import install_limits
 from server_stub.metrics import Metrics
 from server_stub.settings import Settings
+from server_stub.signatures import SignatureGuard
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,15 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
             headers={"Retry-After": "1"},
         )
 
+    # Every store endpoint takes only requests signed by an approved device of that store
+    # (server_stub.signatures); /healthz and /metrics stay open for the platform's probes.
+    app.state.signature_guard = SignatureGuard(engine, settings)
+    signed = [Depends(signed_device)]
     for module in (ops, feeds, tasks, store, health):
-        app.include_router(module.router)
-    app.include_router(figures_api.router)
+        app.include_router(module.router, dependencies=[] if module is health else signed)
+    app.include_router(figures_api.router, dependencies=signed)
+    app.include_router(enrolment.router, dependencies=signed)
+    app.include_router(enrolment.public_router)
 
     generate_openapi = app.openapi
 

@@ -33,6 +33,12 @@ class Settings:
     """Requests one device may make: a burst of this many, then this many a second (429 past it).
     A flood guard, not a fair-share scheduler: a device drains in batches of 500 ops, and sending
     one op per request reaches ~110 requests a second on the reference machine."""
+    require_signatures: bool = True
+    """Take store requests only when signed by an approved device (RFC 9421, server_stub.signatures).
+    Turning it off trusts X-Device-Id as sent: only for a test that says so, never in a deployment."""
+    signature_window_s: int = 300
+    """A signature's created time may be this far from the service's clock, either way; its nonce
+    is remembered this long past that, so a replay is refused by one check or the other."""
 
     def count_within_tolerance(self, adjustment: int, balance: int) -> bool:
         """True when a count variance may post without a manager's approval."""

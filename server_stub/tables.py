@@ -402,3 +402,30 @@ sessions = sa.Table(
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint("store_id", "session_id"),
 )
+
+# --- devices enrolled to sign requests, and the nonces they used (server_stub.devices) ----------
+
+device_enrolments = sa.Table(
+    "device_enrolments",
+    metadata,
+    _store(),
+    _id("device_id", nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(120), nullable=False, server_default=""),
+    sa.Column("requested_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_at", UTCDateTime(), nullable=True),
+    _id("decided_by", nullable=True),
+    sa.PrimaryKeyConstraint("store_id", "device_id"),
+)
+
+request_nonces = sa.Table(
+    "request_nonces",
+    metadata,
+    _store(),
+    _id("device_id", nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("store_id", "device_id", "nonce"),
+    sa.Index(None, "store_id", "expires_at"),
+)

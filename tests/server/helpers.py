@@ -17,6 +17,8 @@ import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
+from tests.support.devices import approved_device
+
 from edge_sync.contract import (
     SCHEMA_VERSION,
     AsnRecord,
@@ -93,10 +95,14 @@ def demo_master_data(items: int = 6) -> MasterData:
 
 
 class AsgiClient:
-    """A synchronous httpx client over the ASGI app, through a blocking portal (no lifespan)."""
+    """A synchronous httpx client over the ASGI app, through a blocking portal (no lifespan).
 
-    def __init__(self, app: FastAPI) -> None:
+    Requests are signed with `auth` (an enrolled device's RequestSigner) unless one passes its own.
+    """
+
+    def __init__(self, app: FastAPI, auth: httpx.Auth | None = None) -> None:
         self.app = app
+        self.auth = auth
         self._stack = contextlib.ExitStack()
         self._portal: BlockingPortal | None = None
         self._client: httpx.AsyncClient | None = None
@@ -115,6 +121,8 @@ class AsgiClient:
         """Send one request and wait for the answer."""
         assert self._portal is not None and self._client is not None
         client = self._client
+        if self.auth is not None:
+            kwargs.setdefault("auth", self.auth)
 
         async def send() -> httpx.Response:
             return await client.request(method, url, **kwargs)
@@ -169,6 +177,14 @@ class Device:
         self.device_id = device_id
         self.user_id = user_id
         self.seq = 0
+        self._auth: httpx.Auth | None = None
+
+    @property
+    def auth(self) -> httpx.Auth:
+        """This device's signer: enrolled and approved in its store on first use."""
+        if self._auth is None:
+            self._auth = approved_device(self.client.app.state.services.engine, self.store_id, self.device_id)
+        return self._auth
 
     def op(self, op_type: str, payload: dict[str, Any], *, at: dt.datetime | None = None, offset_ms: int = 0,
            user_id: str | None = None) -> Op:
@@ -185,7 +201,7 @@ class Device:
         body: dict[str, Any] = {"ops": [o.model_dump(mode="json") for o in ops]}
         if status is not None:
             body["device_status"] = status
-        response = self.client.post(f"/v1/stores/{self.store_id}/ops", json=body)
+        response = self.client.post(f"/v1/stores/{self.store_id}/ops", json=body, auth=self.auth)
         assert response.status_code == 200, response.text
         results: list[dict[str, Any]] = response.json()["results"]
         return results

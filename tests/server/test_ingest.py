@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from server_stub import tables as t
 from server_stub.ledger import verify_balances
 from tests.server.helpers import STORE, AsgiClient, Device, LiveServer, balance
+from tests.support.devices import approved_device
 
 PUTAWAY = "putaway.confirm"
 
@@ -97,8 +98,10 @@ def test_a_rejected_op_is_stored_does_not_block_the_queue_and_stays_rejected(han
 
 def test_a_push_to_another_store_is_refused_as_a_whole(handheld: Device, client: AsgiClient) -> None:
     op = handheld.op(PUTAWAY, putaway(1))
-    response = client.post("/v1/stores/OTHER/ops", json={"ops": [op.model_dump(mode="json")]})
-    assert response.status_code == 422 and "S-100" in response.json()["detail"]["message"]
+    response = client.post("/v1/stores/OTHER/ops", json={"ops": [op.model_dump(mode="json")]}, auth=handheld.auth)
+    # A device enrolled in S-100 may not act for another store: refused before the ops are read.
+    assert response.status_code == 403 and response.json()["detail"]["code"] == "device_other_store"
+    assert "S-100" in response.json()["detail"]["message"]
     assert handheld.push(op)[0]["status"] == "applied"
 
 
@@ -114,13 +117,14 @@ def test_an_associate_cannot_send_manager_ops(handheld: Device) -> None:
 
 def test_eight_concurrent_posts_of_one_op_give_one_ledger_row_pair(app: FastAPI, live_server: LiveServer) -> None:
     device = Device(None, STORE, "HH-C", "U-ASSOC")  # type: ignore[arg-type]
+    signer = approved_device(app.state.services.engine, STORE, "HH-C")
     op = device.op(PUTAWAY, putaway(5, item="I-2", to="A-02"))
     body = {"ops": [op.model_dump(mode="json")]}
     barrier = threading.Barrier(8)
     answers: list[str] = []
 
     def post() -> None:
-        with httpx.Client(base_url=live_server.url, timeout=30) as c:
+        with httpx.Client(base_url=live_server.url, timeout=30, auth=signer) as c:
             barrier.wait()
             response = c.post(f"/v1/stores/{STORE}/ops", json=body)
             answers.append(response.json()["results"][0]["status"])

@@ -15,7 +15,10 @@ from server_stub.masterdata import load_master_data
 from server_stub.settings import Settings
 from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data
 
-SMALL = Settings(max_body_bytes=2_000, max_push_body_bytes=20_000, device_rate_per_s=1.0, device_rate_burst=3)
+# The limits are tested on their own, keyed by X-Device-Id, so this app explicitly takes unsigned
+# requests (signatures are tested in test_signatures.py; the default requires them).
+SMALL = Settings(max_body_bytes=2_000, max_push_body_bytes=20_000, device_rate_per_s=1.0, device_rate_burst=3,
+                 require_signatures=False)
 
 
 @pytest.fixture
@@ -115,8 +118,8 @@ def test_a_claimed_device_is_keyed_with_its_address_so_it_cannot_spend_another_c
         return {"type": "http", "headers": headers, "client": (host, 1), "state": state or {}}
 
     assert device_key(scope([(b"x-device-id", b"HH-1")], "10.0.0.5")) == ("device:HH-1@10.0.0.5", "device HH-1")
-    sig = b'sig1=("@method" "@path");created=1;keyid="HH-2";alg="ed25519"'
-    assert device_key(scope([(b"signature-input", sig)], "10.0.0.6"))[0] == "device:HH-2@10.0.0.6"
+    sig = b'sig1=("@method" "@path");created=1;keyid="S-100/HH-2";alg="ed25519"'
+    assert device_key(scope([(b"signature-input", sig)], "10.0.0.6"))[0] == "device:S-100/HH-2@10.0.0.6"
     assert device_key(scope([(b"x-device-id", b"<script>")], "10.0.0.7"))[0] == "client:10.0.0.7"
     assert device_key(scope([], "10.0.0.8", {"device_id": "HH-9"}))[0] == "device:HH-9"
 
