@@ -34,7 +34,7 @@ Location codes, `ZONE-AISLE-BAY-LEVEL`:
     descending in even ones), levels from the floor up; then the backroom the same way; then the
     staging lanes and docks. Docks and staging have capacity 0 (unlimited).
 
-Demo users (PINs are for the demo only; the contract carries no PIN, the login issue owns them):
+Demo users (PINs are for the demo only; master data carries only their scrypt hashes):
 
     user_id     name             role        badge        PIN
     u-assoc-1   Ana Costa        associate   BADGE-1001   1111
@@ -91,7 +91,7 @@ BACKROOM_BAYS, BACKROOM_LEVELS = 8, 4
 
 
 class DemoUser(NamedTuple):
-    """A demo login: the user record's fields plus the demo PIN (which never enters MasterData)."""
+    """A demo login: the user record's fields plus the demo PIN (MasterData carries only its hash)."""
 
     user_id: str
     name: str
@@ -108,6 +108,17 @@ DEMO_USERS: Final[tuple[DemoUser, ...]] = (
     DemoUser("u-admin-1", "Eva Lindqvist", Role.ADMIN, "BADGE-9001", "9001"),
     DemoUser("u-admin-2", "Femi Adeyemi", Role.ADMIN, "BADGE-9002", "9002"),
 )
+
+DEMO_PIN_HASHES: Final[dict[str, str]] = {
+    "u-assoc-1": "scrypt$15$8$1$1ba3ef1d91b925132bf4eb65f03c037d$ebea85e5c92ff2f69f769976666fb06aaef8b5c83f73c963d8b78c8d7323c28b",
+    "u-assoc-2": "scrypt$15$8$1$b4cdd7e79c782be9cc0091481f98e736$ab91e08809f740c7f779f1829c209e39990444b984b52ea6e073abbca55d384f",
+    "u-mgr-1": "scrypt$15$8$1$826232a1ab351a2b2931465c3c2c9ecf$c5d9be556b727d0e0c6281f458d48cf692d8be64abc1267fd2764a9b284dfe45",
+    "u-mgr-2": "scrypt$15$8$1$72bc5e272f77cb836f1122878ac0559c$319effc1dc502ba914775a41cd5901aa261466ec75ec1c5f8d60f1afd32afbdc",
+    "u-admin-1": "scrypt$15$8$1$b6aff32e14405fe98e78e9a57006f52a$b0d7af93ef13156ac6810fbbe7a75f17bf84fa4b9ac28695ad4f39edeeaba158",
+    "u-admin-2": "scrypt$15$8$1$d0f1e965733afc909a4d9d7d42df4cb6$70ab4dcda44b2047aa9344e445397c5c7597d3e7acfebf7ef2860af60c3bd670",
+}
+"""The demo PINs' scrypt hashes (salt from `random.Random("pin-<user_id>")`), computed once and kept
+here: hashing is slow on purpose, and the seed must stay fast. tests/unit/test_people_pin.py checks them."""
 
 # GS1 prefixes that number trade items in open circulation. Left out on purpose: 02, 04 and 20-29
 # (in-store and restricted numbers), 977-979 (ISSN/ISBN), 98-99 (coupons), so a seeded GTIN never
@@ -187,7 +198,9 @@ class _StoreBuilder:
             for (item_id, location_id), qty in self.balances.items()
             if qty > 0
         ]
-        users = [UserRecord(user_id=u.user_id, name=u.name, role=u.role, badge=u.badge) for u in DEMO_USERS]
+        # PINs travel only as slow salted hashes (DEMO_PIN_HASHES).
+        users = [UserRecord(user_id=u.user_id, name=u.name, role=u.role, badge=u.badge,
+                            pin_hash=DEMO_PIN_HASHES[u.user_id]) for u in DEMO_USERS]
         return MasterData(
             store_id=self.store_id,
             items=self.items,

@@ -128,3 +128,10 @@ def test_signing_out_ends_the_session(factory: people.UnitOfWorkFactory, clock: 
     people.sign_out(factory, actor, clock.now())
     with pytest.raises(people.SessionExpired):
         people.require_active(factory, actor, clock.now() + dt.timedelta(seconds=1))
+
+
+def test_the_demo_users_pin_hashes_verify_their_demo_pins() -> None:
+    from server_stub.seed import DEMO_PIN_HASHES, DEMO_USERS
+
+    assert all(contract.verify_pin(u.pin, DEMO_PIN_HASHES[u.user_id]) for u in DEMO_USERS)
+    assert not any(u.pin in DEMO_PIN_HASHES[u.user_id] for u in DEMO_USERS if len(u.pin) >= 4)
