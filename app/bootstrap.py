@@ -32,6 +32,8 @@ from edge_sync.supervision import SupervisionClient
 from app.viewmodels.workflows import Workflows
 from edge_sync import outbox
 from edge_sync.client import SyncClient
+from edge_sync.keys import device_key
+from edge_sync.signing import RequestSigner
 from edge_sync.engine import SyncEngine
 from edge_sync.scheduler import SyncScheduler
 from edge_sync.db import Checkpointer, open_device_database
@@ -87,9 +89,14 @@ def build_device(
                   store_id=store_id, device_id=device_id, db_path=Path(db_path))
 
 
-def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0) -> SyncScheduler:
-    """Sync `device` with the service at `base_url` in the background; local commits kick a run."""
-    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(15.0, connect=5.0))
+def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0,
+               auth: httpx.Auth | None = None) -> SyncScheduler:
+    """Sync `device` with the service at `base_url` in the background; local commits kick a run.
+
+    Requests are signed with `auth`, by default the device's own key (`device_signer`).
+    """
+    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(15.0, connect=5.0),
+                        auth=auth if auth is not None else device_signer(device))
     engine = SyncEngine(device.engine, SyncClient(http, store_id=device.store_id), app_version=APP_VERSION)
     scheduler = SyncScheduler(engine, interval_s=interval_s)
     device.bus.after_commit = scheduler.kick
@@ -209,3 +216,10 @@ def manager_view_model(device: Device, store: StoreReads) -> ManagerViewModel:
         clock=device.clock,
         tz=dt.datetime.now().astimezone().tzinfo,
     )
+
+
+def device_signer(device: Device, key_dir: Path | None = None) -> RequestSigner:
+    """The device's request signer: its Ed25519 key from the OS keystore, else a 0600 file in `key_dir`
+    (default: beside the device database), made there on first use."""
+    key = device_key(device.store_id, device.device_id, key_dir or device.db_path.parent / "keys")
+    return RequestSigner(device.store_id, device.device_id, key)

@@ -48,7 +48,7 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float =
 
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl+C."""
-    from app.bootstrap import build_device, start_checkpointer, start_sync
+    from app.bootstrap import build_device, device_signer, start_checkpointer, start_sync
     from edge_sync.client import SyncClient
     from edge_sync.errors import SyncError
     from edge_sync.pull import pull
@@ -73,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
         _wait_healthy(base_url, server)
         print(f"Central service: {base_url}  (API docs {base_url}/docs)", flush=True)
         device = build_device(data / "handheld-1.db", store_id=STORE_ID, device_id="handheld-1")
-        with httpx.Client(base_url=base_url, timeout=30) as http:
+        signer = device_signer(device)
+        # Every store request is signed: the demo's devices enrol with their own keys and the
+        # operator approves them, as `backroom devices approve` does at a real store's first start.
+        for who, name in ((signer, "Demo handheld"), (_signer_of(data, "tablet-1"), "Demo manager tablet")):
+            _enrol_and_approve(base_url, who, name, cli, database_url)
+        with httpx.Client(base_url=base_url, timeout=30, auth=signer) as http:
             try:
                 report = pull(SyncClient(http, store_id=STORE_ID), device.engine)
                 print(f"Handheld synced: {report.changes} changes in {report.pages} pages", flush=True)
@@ -117,3 +122,22 @@ def _serve_app(device: object, port: int) -> int:
     print("Sign in with badge BADGE-1001 (associate). Ctrl+C stops.", flush=True)
     ft.run(main, view=None, host="127.0.0.1", port=port, no_cdn=True)
     return 0
+
+def _signer_of(data: Path, device_id: str) -> object:
+    """The signer of a demo device whose database lives in `data` (its key beside it, as bootstrap keeps it)."""
+    from edge_sync.keys import device_key
+    from edge_sync.signing import RequestSigner
+
+    return RequestSigner(STORE_ID, device_id, device_key(STORE_ID, device_id, data / "keys"))
+
+
+def _enrol_and_approve(base_url: str, signer: object, name: str, cli: list[str], database_url: str) -> None:
+    """Ask the service to enrol the device, then approve it as the operator (direct database access)."""
+    from edge_sync.signing import RequestSigner, enrol
+
+    assert isinstance(signer, RequestSigner)
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        record = enrol(http, signer, name=name)
+    if record.status != "approved":
+        subprocess.run([*cli, "devices", "approve", signer.device_id, "--database-url", database_url,
+                        "--store-id", STORE_ID, "--by", "demo"], check=True)

@@ -1,7 +1,9 @@
 """The HTTP client of the sync: push a batch, fetch a page of changes. httpx does the I/O.
 
 Tests pass `httpx.MockTransport` (unit) or talk to the real service on loopback (integration).
-On 401 the client asks `refresh_session` for a new session once and repeats the request.
+On 401 the client asks `refresh_session` for a new session once and repeats the request. Requests
+are signed by the client's `auth` (edge_sync.signing.RequestSigner); a refusal of the device itself
+(not enrolled, not approved, revoked, signature refused) raises NotEnrolled and refreshes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from edge_sync import contract
 from edge_sync.errors import BadAnswer, Offline, ServiceBusy, SessionExpired, SyncError
+from edge_sync.signing import NotEnrolled
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,7 +58,7 @@ class SyncClient:
 
     def _call(self, method: str, path: str, model: type[M], **kw: object) -> M:
         response = self._send(method, path, **kw)
-        if response.status_code == 401 and self._refresh is not None:
+        if response.status_code == 401 and self._refresh is not None and _device_refusal(response) is None:
             self._refresh()
             response = self._send(method, path, **kw)
         _raise_for(response)
@@ -77,6 +80,9 @@ def _raise_for(response: httpx.Response) -> None:
     code = response.status_code
     if code < 400:
         return
+    refusal = _device_refusal(response)
+    if refusal is not None:
+        raise NotEnrolled(f"the service refused this device ({refusal}): {_detail(response)}")
     if code == 401:
         raise SessionExpired("the service no longer accepts this session: sign in again")
     if code == 429:
@@ -84,6 +90,24 @@ def _raise_for(response: httpx.Response) -> None:
     if code >= 500:
         raise ServiceBusy(f"the service had a problem ({code})", retry_after=_retry_after(response))
     raise BadAnswer(f"the service refused the request ({code}): {_detail(response)}")
+
+
+DEVICE_REFUSALS = frozenset({
+    "signature_missing", "signature_invalid", "device_unknown", "digest_mismatch", "signature_expired",
+    "nonce_replayed", "device_not_approved", "device_revoked", "device_other_store",
+})
+
+
+def _device_refusal(response: httpx.Response) -> str | None:
+    """The refusal code when the service refused the device or its signature (401/403), else None."""
+    if response.status_code not in (401, 403):
+        return None
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    code = detail.get("code") if isinstance(detail, dict) else None
+    return code if code in DEVICE_REFUSALS else None
 
 
 def _detail(response: httpx.Response) -> str:
@@ -96,4 +120,4 @@ def _detail(response: httpx.Response) -> str:
     return str(detail)[:200]
 
 
-__all__ = ["SyncClient", "SyncError"]
+__all__ = ["NotEnrolled", "SyncClient", "SyncError"]

@@ -19,7 +19,7 @@ from edge_sync.uow import UnitOfWork
 from server_stub.app import create_app
 from server_stub.masterdata import load_master_data
 from server_stub.seed import generate_store
-from tests.support.live_server import live_server
+from tests.support.live_server import live_server, signed_for
 
 STORE = generate_store(7, items=300, locations=120)
 
@@ -29,7 +29,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncClient]:
     url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'server.db'}"
     app = create_app(url)
     load_master_data(app.state.services.engine, STORE)
-    with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as http:
+    with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=10,
+                                                    auth=signed_for(STORE.store_id, "first-sync")) as http:
         yield SyncClient(http, store_id=STORE.store_id)
 
 

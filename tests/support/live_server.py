@@ -14,8 +14,23 @@ import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from tests.support.devices import approved_device
+
+
+SERVING: list[Engine] = []
+"""The databases of the services `live_server` is serving now: where a test device gets enrolled."""
+
+
+def signed_for(store_id: str, device_id: str) -> httpx.Auth:
+    """A signer for a device enrolled and approved in the service started last and still served."""
+    if not SERVING:
+        raise RuntimeError("no service is being served: start it with live_server() first")
+    return approved_device(SERVING[-1], store_id, device_id)
 
 
 def free_port() -> int:
@@ -29,6 +44,9 @@ def free_port() -> int:
 def live_server(app: FastAPI, *, port: int | None = None) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 until the block ends; yields the base URL."""
     port = port or free_port()
+    engine = getattr(getattr(app.state, "services", None), "engine", None)
+    if engine is not None:
+        SERVING.append(engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -43,3 +61,5 @@ def live_server(app: FastAPI, *, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(20)
+        if engine is not None:
+            SERVING.remove(engine)

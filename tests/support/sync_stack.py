@@ -19,7 +19,8 @@ from edge_sync.pull import pull
 from server_stub.app import create_app
 from server_stub.masterdata import load_master_data
 from tests.fixtures.store import STORE_ID, small_store
-from tests.support.live_server import live_server
+from tests.support.devices import approved_device
+from tests.support.live_server import live_server, signed_for
 
 
 @dataclass
@@ -31,7 +32,8 @@ class Service:
 
     def get(self, path: str, **params: Any) -> Any:
         """GET a store endpoint and return its JSON."""
-        r = httpx.get(f"{self.url}/v1/stores/{STORE_ID}{path}", params=params, headers={"X-User-Id": "u-mgr"}, timeout=10)
+        r = httpx.get(f"{self.url}/v1/stores/{STORE_ID}{path}", params=params, headers={"X-User-Id": "u-mgr"}, timeout=10,
+                      auth=approved_device(self.app.state.services.engine, STORE_ID, "mgr-tablet"))
         r.raise_for_status()
         return r.json()
 
@@ -70,7 +72,7 @@ def handheld(tmp_path: Path, service_url: str, *, name: str, clock: FakeClock, u
              role: str = "associate", transport: httpx.BaseTransport | None = None) -> Handheld:
     """A device set up for the test store, synced once, with `user_id` signed in."""
     device = build_device(tmp_path / f"{name}.db", store_id=STORE_ID, device_id=name, clock=clock)
-    http = httpx.Client(base_url=service_url, timeout=10, transport=transport)
+    http = httpx.Client(base_url=service_url, timeout=10, transport=transport, auth=signed_for(STORE_ID, name))
     client = SyncClient(http, store_id=STORE_ID)
     pull(client, device.engine)
     sync = SyncEngine(device.engine, client, clock=clock.now)
