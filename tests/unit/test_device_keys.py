@@ -21,7 +21,7 @@ from edge_sync.signing import RequestSigner
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """An OS keystore that keeps passwords in memory (keyring's own backend interface)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
