@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
                 server.wait()
                 return 0
-            return _serve_app(device, args.app_port)
+            return _serve_app(device, args.app_port, base_url)
         finally:
             scheduler.shutdown()
             checkpointer.stop()
@@ -105,23 +105,57 @@ def run(args: argparse.Namespace) -> int:
             server.kill()
 
 
-def _serve_app(device: object, port: int) -> int:
+def _serve_app(device: object, port: int, base_url: str = "") -> int:
     import flet as ft
 
-    from app.bootstrap import Device, receiving_view_model, shell_view_model
+    from app.bootstrap import (
+        Device,
+        build_device,
+        manager_view_model,
+        receiving_view_model,
+        shell_view_model,
+        start_checkpointer,
+        start_sync,
+        supervision_client,
+    )
+    from app.ui.manager import build_manager
     from app.ui.shell import build_shell
+    from edge_sync.client import SyncClient
+    from edge_sync.errors import SyncError
+    from edge_sync.pull import pull
 
     assert isinstance(device, Device)
+    # The manager's tablet is a device of its own: its task commands wait in its own outbox.
+    tablet = build_device(device.db_path.parent / "tablet-1.db", store_id=device.store_id, device_id="tablet-1")
+    store = supervision_client(base_url, device.store_id)
+    try:
+        report = pull(SyncClient(store.http, store_id=device.store_id), tablet.engine)
+        print(f"Tablet synced: {report.changes} changes in {report.pages} pages", flush=True)
+    except SyncError as exc:
+        print(f"Tablet could not sync ({exc.message}); it works offline with what it has", flush=True)
+    scheduler, checkpointer = start_sync(tablet, base_url), start_checkpointer(tablet)
 
     def main(page: ft.Page) -> None:
+        # One web app, two screens: the route the browser opened picks the handheld or the tablet.
+        if page.route.rstrip("/").startswith(MANAGER_ROUTE):
+            build_manager(page, manager_view_model(tablet, store))
+            return
         shell = shell_view_model(device)
         build_shell(page, shell, receiving_view_model(device, lambda: shell.state.actor))
 
-    print(f"Associate (handheld): http://127.0.0.1:{port}/", flush=True)
-    print(f"Manager (tablet):     http://127.0.0.1:{port}/   (sign in with a manager badge, e.g. BADGE-2001)", flush=True)
-    print("Sign in with badge BADGE-1001 (associate). Ctrl+C stops.", flush=True)
-    ft.run(main, view=None, host="127.0.0.1", port=port, no_cdn=True)
+    print(f"Associate (handheld): http://127.0.0.1:{port}/   (badge BADGE-1001)", flush=True)
+    print(f"Manager (tablet):     http://127.0.0.1:{port}{MANAGER_ROUTE}   (a manager badge, e.g. BADGE-2001)", flush=True)
+    print("Ctrl+C stops.", flush=True)
+    try:
+        ft.run(main, view=None, host="127.0.0.1", port=port, no_cdn=True)
+    finally:
+        scheduler.shutdown()
+        checkpointer.stop()
     return 0
+
+
+MANAGER_ROUTE = "/manager"
+
 
 def _signer_of(data: Path, device_id: str) -> object:
     """The signer of a demo device whose database lives in `data` (its key beside it, as bootstrap keeps it)."""

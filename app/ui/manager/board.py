@@ -1,0 +1,123 @@
+"""The task board panel: filters, a new-task form, and one row per task with assign, priority and cancel.
+
+Drawing only: every decision is in `app.viewmodels.manager.ManagerViewModel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import flet as ft
+
+from app.viewmodels.manager import ANYONE, ManagerViewModel
+from app.viewmodels.manager_rows import STATUS_LABELS, TYPE_LABELS, TaskRow
+
+Redraw = Callable[[], None]
+
+
+def _options(pairs: list[tuple[str, str]]) -> list[ft.DropdownOption]:
+    return [ft.DropdownOption(key=k, text=t) for k, t in pairs]
+
+
+def _people(vm: ManagerViewModel, *, everyone: str | None) -> list[tuple[str, str]]:
+    first = [("", everyone)] if everyone else []
+    return [*first, (ANYONE, "Anyone (unassigned)"), *[(p.user_id, p.name) for p in vm.state.people if p.role == "associate"],
+            *[(p.user_id, f"{p.name} (manager)") for p in vm.state.people if p.role != "associate"]]
+
+
+class BoardPanel:
+    """The board's controls; `render()` redraws them from the view-model's state."""
+
+    def __init__(self, page: ft.Page, vm: ManagerViewModel, redraw: Redraw) -> None:
+        self.page, self.vm, self.redraw = page, vm, redraw
+        self.type_filter: ft.Dropdown = ft.Dropdown(label="Type", width=150, value="",
+                                       options=_options([("", "All types"), *TYPE_LABELS.items()]),
+                                       on_select=lambda e: self._filter("type", self.type_filter.value))
+        self.status_filter: ft.Dropdown = ft.Dropdown(label="Status", width=170, value="active",
+                                         options=_options([("active", "Not finished"), ("", "All"), *STATUS_LABELS.items()]),
+                                         on_select=lambda e: self._filter("status", self.status_filter.value))
+        self.assignee_filter: ft.Dropdown = ft.Dropdown(label="Assignee", width=220, value="",
+                                           on_select=lambda e: self._filter("assignee", self.assignee_filter.value))
+        self.title = ft.TextField(label="New task", hint_text="e.g. Count aisle 3", width=300, dense=True,
+                                  on_submit=lambda e: self._create())
+        self.new_type = ft.Dropdown(label="Type", width=140, value="count", options=_options(list(TYPE_LABELS.items())))
+        self.new_priority = ft.Dropdown(label="Priority", width=110, value="3",
+                                        options=_options([(str(p), f"P{p}") for p in range(1, 6)]))
+        self.new_assignee = ft.Dropdown(label="For", width=220, value=ANYONE)
+        self.count = ft.Text(size=13, color=ft.Colors.BLUE_GREY_700)
+        self.rows = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+        self.root = ft.Column([
+            ft.Row([ft.Text("Task board", size=22, weight=ft.FontWeight.BOLD), self.count],
+                   vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            ft.Row([self.type_filter, self.status_filter, self.assignee_filter], spacing=12),
+            ft.Container(
+                ft.Row([self.title, self.new_type, self.new_priority, self.new_assignee,
+                        ft.Button("Create task", icon=ft.Icons.ADD, on_click=lambda e: self._create())],
+                       spacing=10, wrap=True),
+                padding=10, bgcolor=ft.Colors.BLUE_50, border_radius=8,
+            ),
+            self.rows,
+        ], spacing=12, expand=True)
+
+    def render(self) -> None:
+        """Redraw the filters' choices and the rows."""
+        st = self.vm.state
+        self.assignee_filter.options = _options(_people(self.vm, everyone="Everyone"))
+        self.new_assignee.options = _options(_people(self.vm, everyone=None))
+        shown, total = len(st.board), st.board_total
+        self.count.value = f"{shown} shown of {total}"
+        self.rows.controls = [self._row(r) for r in st.board] or [ft.Text("No tasks match these filters", size=16)]
+
+    def _filter(self, name: str, value: str | None) -> None:
+        self.vm.set_filter(name, value or None)
+        self.redraw()
+
+    def _create(self) -> None:
+        saved = self.vm.create_task(type=self.new_type.value or "count", title=self.title.value or "",
+                                    priority=int(self.new_priority.value or 3), assignee_id=self.new_assignee.value)
+        if saved:
+            self.title.value = ""
+        self.redraw()
+
+    def _row(self, r: TaskRow) -> ft.Control:
+        assignee = ft.Dropdown(value=r.assignee_id or ANYONE, width=210, dense=True, disabled=r.closed,
+                               label="Assigned to", options=_options(_people(self.vm, everyone=None)))
+        assignee.on_select = lambda e, tid=r.task_id, dd=assignee: self._act(lambda: self.vm.assign(tid, dd.value))
+        priority = ft.Dropdown(value=str(r.priority), width=96, dense=True, disabled=r.closed, label="Priority",
+                               options=_options([(str(p), f"P{p}") for p in range(1, 6)]))
+        priority.on_select = lambda e, tid=r.task_id, dd=priority: self._act(
+            lambda: self.vm.reprioritise(tid, int(dd.value or 3)))
+        colour = ft.Colors.AMBER_100 if r.priority <= 2 and not r.closed else ft.Colors.WHITE
+        return ft.Container(
+            ft.Row([
+                ft.Container(ft.Text(r.type_label, size=13, weight=ft.FontWeight.W_600), width=80),
+                ft.Column([
+                    ft.Text(r.title, size=16, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+                    ft.Text(f"{r.status_label} · {r.detail}", size=13,
+                            color=ft.Colors.ORANGE_900 if r.unsent else ft.Colors.BLUE_GREY_700),
+                ], spacing=2, expand=True),
+                assignee, priority,
+                ft.OutlinedButton("Cancel", disabled=r.closed, tooltip=f"Cancel {r.title}",
+                                  on_click=lambda e, row=r: self._ask_cancel(row)),
+            ], spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+            padding=ft.Padding.symmetric(horizontal=12, vertical=8), border_radius=8, bgcolor=colour,
+            border=ft.Border.all(1, ft.Colors.BLUE_GREY_100),
+        )
+
+    def _act(self, fn: Callable[[], bool]) -> None:
+        fn()
+        self.redraw()
+
+    def _ask_cancel(self, r: TaskRow) -> None:
+        reason = ft.TextField(label="Why cancel it?", autofocus=True, width=420)
+
+        def confirm(e: object) -> None:
+            if self.vm.cancel(r.task_id, reason.value or ""):
+                self.page.pop_dialog()
+            self.redraw()
+
+        self.page.show_dialog(ft.AlertDialog(
+            title=ft.Text(f"Cancel {r.title}?"), content=reason,
+            actions=[ft.TextButton("Keep it", on_click=lambda e: self.page.pop_dialog()),
+                     ft.Button("Cancel task", on_click=confirm)],
+        ))
