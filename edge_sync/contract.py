@@ -39,7 +39,8 @@ MAX_BATCH: Final = 500
 # another script, or a fullwidth digit, would make a second SKU or location that reads the same as
 # the real one), and free text carries no control characters, no text-direction overrides (they
 # make text display differently from what it says) and no markup. The checks below run before the
-# length and pattern constraints, so a refusal names the character and says what to do.
+# length and pattern constraints (a BeforeValidator after them in `Annotated`), so a refusal names
+# the character and says what to do.
 
 _CODE_CHARS: Final = "letters A-Z, digits 0-9 and . _ : -"
 _BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -98,19 +99,19 @@ def _plain_text(value: object) -> object:
 
 
 Id = Annotated[
-    str, BeforeValidator(_plain_code), StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$"), BeforeValidator(_plain_code)
 ]
 """Identifiers: store, device, item, location, task, order ids, SKUs and location codes. Plain
 ASCII letters, digits and . _ : - only: no spaces, no markup, no look-alikes from other scripts."""
 
-Text = Annotated[str, BeforeValidator(_plain_text), StringConstraints(max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=500), BeforeValidator(_plain_text)]
 """Free text a person typed: reasons, notes. Any language; no control characters, direction
 overrides or markup."""
 
-Label = Annotated[str, BeforeValidator(_plain_text), StringConstraints(max_length=32)]
+Label = Annotated[str, StringConstraints(max_length=32), BeforeValidator(_plain_text)]
 """A short printable value shown on a screen: an app version, a unit, a phone number."""
 
-Gtin = Annotated[str, BeforeValidator(_plain_digits), StringConstraints(pattern=r"^[0-9]{14}$")]
+Gtin = Annotated[str, StringConstraints(pattern=r"^[0-9]{14}$"), BeforeValidator(_plain_digits)]
 """A GTIN normalised to 14 ASCII digits (the check digit is verified by the scanner layer)."""
 
 Qty = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -474,7 +475,7 @@ class ItemRecord(_Strict):
     sku: Id
     gtins: list[Gtin] = Field(min_length=1, max_length=20)
     description: Text
-    unit: Annotated[Label, StringConstraints(max_length=16)] = "each"
+    unit: Annotated[str, StringConstraints(max_length=16), BeforeValidator(_plain_text)] = "each"
     pack_sizes: dict[Gtin, PositiveQty] = Field(default_factory=dict)
     """Units per scan for case-pack GTINs; a GTIN not listed here is one unit."""
     home_location_id: Id | None = None

@@ -58,7 +58,7 @@ def test_a_streamed_body_past_the_limit_is_refused_with_413(small: AsgiClient) -
         for chunk in chunks():
             yield chunk
 
-    response = small.post(f"/v1/stores/{STORE}/tasks", content=achunks(),  # type: ignore[arg-type]
+    response = small.post(f"/v1/stores/{STORE}/tasks", content=achunks(),
                           headers={"content-type": "application/json", "x-device-id": "HH-B"})
     assert response.status_code == 413, response.text
     assert _detail(response)["code"] == "payload_too_large"
@@ -69,7 +69,7 @@ def test_a_streamed_push_past_its_limit_is_refused_with_413(small: AsgiClient) -
         for _ in range(30):
             yield b" " * 1_000
 
-    response = small.post(f"/v1/stores/{STORE}/ops", content=body(),  # type: ignore[arg-type]
+    response = small.post(f"/v1/stores/{STORE}/ops", content=body(),
                           headers={"content-type": "application/json", "x-device-id": "HH-C"})
     assert response.status_code == 413, response.text
     assert "20,000 bytes" in _detail(response)["message"]
@@ -126,7 +126,7 @@ def test_a_claimed_device_is_keyed_with_its_address_so_it_cannot_spend_another_c
 
 def test_the_rate_limiter_forgets_the_least_recently_used_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("server_stub.limits.MAX_BUCKETS", 2)
-    limiter = DeviceRateLimit(lambda *a: None, rate_per_s=1.0, burst=1, clock=lambda: 0.0)  # type: ignore[arg-type,return-value]
+    limiter = DeviceRateLimit(lambda *a: None, rate_per_s=1.0, burst=1, clock=lambda: 0.0)  # type: ignore[arg-type]
     for key in ("a", "b", "a", "c"):
         limiter.wait_for(key)
     assert list(limiter.buckets) == ["a", "c"]
@@ -134,4 +134,4 @@ def test_the_rate_limiter_forgets_the_least_recently_used_buckets(monkeypatch: p
 
 def test_a_limit_without_a_rate_is_refused() -> None:
     with pytest.raises(ValueError, match="positive rate"):
-        DeviceRateLimit(lambda *a: None, rate_per_s=0, burst=1)  # type: ignore[arg-type,return-value]
+        DeviceRateLimit(lambda *a: None, rate_per_s=0, burst=1)  # type: ignore[arg-type]
