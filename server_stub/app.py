@@ -18,7 +18,7 @@ from server_stub.api.deps import Services, signed_device
 from server_stub.db import create_engine_for, is_sqlite, migrate
 from server_stub.errors import ServiceError
 from server_stub.ingest import Ingestor
-from server_stub.limits import install_limits
+from server_stub.limits import document_errors, install_limits
 from server_stub.metrics import Metrics
 from server_stub.settings import Settings
 from server_stub.signatures import SignatureGuard
@@ -81,7 +81,9 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            ops.document_push_body(generate_openapi())
+            document = generate_openapi()
+            ops.document_push_body(document)
+            document_errors(document)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -252,3 +252,44 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
         DeviceRateLimit, rate_per_s=settings.device_rate_per_s, burst=settings.device_rate_burst,
         exempt_paths=EXEMPT_FROM_RATE,
     )
+
+
+SERVICE_ERROR_SCHEMA: Final[dict[str, Any]] = {
+    "title": "ServiceError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "additionalProperties": True,
+        }
+    },
+}
+"""The service's own refusals (`ServiceError`, the limits above): a code and a message a person can act on."""
+
+
+def document_errors(openapi: dict[str, Any]) -> None:
+    """Document the service's error shape beside FastAPI's validation errors on every 422.
+
+    A 422 is either FastAPI's list of field errors or a refusal of the service (an op id reused, a
+    cursor that cannot be used); the document must say both, or clients validating answers against
+    it (and the schema tests) take a correct refusal for a broken answer.
+    """
+    components = openapi.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ServiceError", SERVICE_ERROR_SCHEMA)
+    service_error = {"$ref": "#/components/schemas/ServiceError"}
+    for path_item in openapi.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            answer = operation.get("responses", {}).get("422", {})
+            content = answer.get("content", {}).get("application/json")
+            if content is None:
+                either = [{"$ref": "#/components/schemas/HTTPValidationError"}, service_error]
+                schema = {"anyOf": either} if "HTTPValidationError" in components else service_error
+                answer.setdefault("content", {})["application/json"] = {"schema": schema}
+                answer.setdefault("description", "Refused: see the code and message")
+            elif "schema" in content and service_error not in content["schema"].get("anyOf", []):
+                content["schema"] = {"anyOf": [content["schema"], service_error]}

@@ -20,7 +20,10 @@ def healthz(services: ServicesDep) -> dict[str, str]:
     return {"status": "ok", "database": services.engine.dialect.name}
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics", summary="Prometheus metrics",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format"}},
+)
 def metrics(services: ServicesDep) -> Response:
     """Ops applied / duplicate / rejected, ingest latency, per-device lag and pending age."""
     return Response(content=services.metrics.render(), media_type=CONTENT_TYPE)
