@@ -53,7 +53,8 @@ from server_stub.db import (
 )
 from server_stub.errors import InvalidRequest, OpRejected
 from server_stub.settings import Settings
-from server_stub.txn import StoreTx, utcnow
+from server_stub.signatures import DeviceRefused
+from server_stub.txn import StoreTx, WrittenWith, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -222,11 +223,23 @@ class Ingestor:
         self.engine = engine
         self.settings = settings
 
-    def push(self, store_id: str, request: PushRequest) -> IngestReport:
-        """Apply a batch of ops for `store_id`; one answer per op, in order."""
+    def push(self, store_id: str, request: PushRequest, *, device_id: str | None = None,
+             nonce: WrittenWith | None = None) -> IngestReport:
+        """Apply a batch of ops for `store_id`; one answer per op, in order.
+
+        `device_id` is the device whose signature was verified: every op must be its own (403
+        `device_mismatch` otherwise, and nothing is applied). `nonce` is written in the batch's
+        transaction (or in the device-touch one of a resend), never in one of its own.
+        """
         for op in request.ops:
             if op.store_id != store_id:
                 raise InvalidRequest(f"op {op.op_id} is for store {op.store_id}, not {store_id}; push it to its own store")
+            if device_id is not None and op.device_id != device_id:
+                raise DeviceRefused(
+                    "device_mismatch",
+                    f"op {op.op_id} says it was made by device {op.device_id[:64]}, but this push is signed by device "
+                    f"{device_id}: a device pushes only its own ops, under its own device id. Nothing was applied",
+                )
         fps = [fingerprint(op) for op in request.ops]
         with read_transaction(self.engine) as conn:
             # Ops come in seq order: when the last is new, the batch is not a resend, and the write
@@ -237,14 +250,14 @@ class Ingestor:
         if len(stored) == len({op.op_id for op in request.ops}):
             now = utcnow()
             results = [_answer_stored(op, fp, stored[op.op_id], now) for op, fp in zip(request.ops, fps, strict=True)]
-            self._touch_device(store_id, request, now)
+            self._touch_device(store_id, request, now, nonce)
             return IngestReport(results, now)
         # Validation does not depend on the store's state: done before taking its lock.
         payloads = [_parse(op) for op in request.ops]
         force_savepoints = look_up_all = False
         for attempt in range(_ATTEMPTS):
             try:
-                with StoreTx.open(self.engine, store_id) as tx:
+                with StoreTx.open(self.engine, store_id, nonce=nonce) as tx:
                     return self._apply_batch(tx, request, fps, payloads, force_savepoints, look_up_all)
             except _RetryWithSavepoints:
                 force_savepoints = True
@@ -255,12 +268,16 @@ class Ingestor:
                 log.info("integrity error on a push to %s; retrying the batch", store_id)
         raise RuntimeError("unreachable")  # pragma: no cover
 
-    def _touch_device(self, store_id: str, request: PushRequest, now: dt.datetime) -> None:
+    def _touch_device(self, store_id: str, request: PushRequest, now: dt.datetime, nonce: WrittenWith | None) -> None:
         device_id = request.ops[0].device_id
         with write_transaction(self.engine) as conn:
+            if nonce is not None:
+                nonce.write(conn)
             _ensure_devices(conn, store_id, [device_id], now)
             values: dict[str, Any] = {"last_seen_at": now, **_status_values(request.device_status)}
             fast_update(conn, t.devices, {"store_id": store_id, "device_id": device_id}, values)
+        if nonce is not None:
+            nonce.committed()
 
     def _apply_batch(
         self,

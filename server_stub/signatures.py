@@ -14,16 +14,22 @@ refuses with the service's error shape:
     403 device_other_store    the device is enrolled for another store than the one in the path
     401 nonce_replayed        this device already used this nonce: a replayed request
 
-The nonce is recorded (in `request_nonces`, its own committed transaction) only once every other
-check passed, so a refused request changes nothing; nonces are kept until their signature could no
+The nonce is recorded in `request_nonces` only once every other check passed, so a refused request
+changes nothing. `check` verifies and hands back the nonce unrecorded (a `RequestNonce`): an
+endpoint that writes inserts it in its own write transaction (the push of a batch of ops inserts it
+in the batch's transaction), so a request costs one write transaction, not two; any other request
+records it alone before the endpoint runs (`verify`). Either way the unique key (store, device,
+nonce) decides: of two requests with one nonce, concurrent or not, one commits and the other is
+refused `nonce_replayed` with nothing it did kept. Nonces are kept until their signature could no
 longer pass the created-time check, then pruned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +43,7 @@ from http_message_signatures import (
     InvalidSignature,
     algorithms,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from edge_sync.signature_profile import (
@@ -170,7 +176,13 @@ class SignatureGuard:
         return self.settings.require_signatures
 
     def verify(self, message: SignedMessage, body: bytes, path_store_id: str | None) -> VerifiedDevice:
-        """The approved device that signed this request for this store; a refusal otherwise."""
+        """The approved device that signed this request for this store, its nonce recorded; a refusal otherwise."""
+        device, nonce = self.check(message, body, path_store_id)
+        nonce.keep_alone()
+        return device
+
+    def check(self, message: SignedMessage, body: bytes, path_store_id: str | None) -> tuple[VerifiedDevice, RequestNonce]:
+        """The approved device that signed this request for this store, and its nonce still to record."""
         keys = _EnrolledKeys(self.engine)
         store_id, device_id, nonce = self._check_signature(message, body, keys)
         enrolment = keys.enrolment
@@ -187,8 +199,7 @@ class SignatureGuard:
             raise DeviceRefused("device_other_store",
                                 f"device {device_id} is enrolled for store {store_id}, not {path_store_id}; "
                                 "it may only act for its own store")
-        self.remember_nonce(store_id, device_id, nonce)
-        return VerifiedDevice(store_id=store_id, device_id=device_id)
+        return VerifiedDevice(store_id=store_id, device_id=device_id), RequestNonce(self, store_id, device_id, nonce)
 
     def verify_self_signed(self, message: SignedMessage, body: bytes, store_id: str, device_id: str,
                            public_key: str) -> None:
@@ -252,20 +263,75 @@ class SignatureGuard:
         return keys.key_id[0], keys.key_id[1], nonce
 
     def remember_nonce(self, store_id: str, device_id: str, nonce: str) -> None:
-        """Record the signature's nonce; nonce_replayed when this device used it before."""
+        """Record the signature's nonce in its own transaction; nonce_replayed when this device used it before."""
+        RequestNonce(self, store_id, device_id, nonce).keep_alone()
+
+    def insert_nonce(self, conn: Connection, store_id: str, device_id: str, nonce: str) -> None:
+        """Insert the nonce in the caller's write transaction; nonce_replayed when this device used it before.
+
+        On a refusal the caller's transaction must not commit (the error propagates out of it).
+        """
         now = utcnow()
+        if time.monotonic() - self._last_prune.get(store_id, -PRUNE_EVERY_S) >= PRUNE_EVERY_S:
+            self._last_prune[store_id] = time.monotonic()
+            conn.execute(sa.delete(t.request_nonces).where(
+                t.request_nonces.c.store_id == store_id, t.request_nonces.c.expires_at < now))
         try:
-            with write_transaction(self.engine) as conn:
-                if time.monotonic() - self._last_prune.get(store_id, -PRUNE_EVERY_S) >= PRUNE_EVERY_S:
-                    self._last_prune[store_id] = time.monotonic()
-                    conn.execute(sa.delete(t.request_nonces).where(
-                        t.request_nonces.c.store_id == store_id, t.request_nonces.c.expires_at < now))
-                conn.execute(sa.insert(t.request_nonces).values(
-                    store_id=store_id, device_id=device_id, nonce=nonce, expires_at=now + 2 * self.window))
+            conn.execute(sa.insert(t.request_nonces).values(
+                store_id=store_id, device_id=device_id, nonce=nonce, expires_at=now + 2 * self.window))
         except IntegrityError as exc:
             raise SignatureRefused("nonce_replayed",
                                    f"device {device_id} already sent a request with this nonce: a replay is refused; "
                                    "a new request needs a new signature") from exc
+
+
+class RequestNonce:
+    """A verified request's nonce, still to be recorded: with the request's own writes, or alone.
+
+    `write(conn)` inserts it in the caller's write transaction and `committed()` says that
+    transaction committed; `keep_alone()` records it in a transaction of its own unless that
+    already happened. `settled` is True once it is recorded, or refused as a replay.
+    """
+
+    __slots__ = ("device_id", "guard", "nonce", "settled", "store_id")
+
+    def __init__(self, guard: SignatureGuard, store_id: str, device_id: str, nonce: str) -> None:
+        self.guard = guard
+        self.store_id = store_id
+        self.device_id = device_id
+        self.nonce = nonce
+        self.settled = False
+
+    def write(self, conn: Connection) -> None:
+        """Insert the nonce in `conn`'s write transaction (nonce_replayed, and settled, if it was used)."""
+        try:
+            self.guard.insert_nonce(conn, self.store_id, self.device_id, self.nonce)
+        except SignatureRefused:
+            self.settled = True
+            raise
+
+    def committed(self) -> None:
+        """The transaction `write` ran in has committed: the nonce is recorded."""
+        self.settled = True
+
+    def keep_alone(self) -> None:
+        """Record the nonce in its own write transaction, unless it is settled already."""
+        if self.settled:
+            return
+        with write_transaction(self.guard.engine) as conn:
+            self.write(conn)
+        self.settled = True
+
+
+@contextlib.contextmanager
+def nonce_kept(nonce: RequestNonce | None) -> Iterator[None]:
+    """Around an endpoint that writes the nonce with its work: whatever path it took (an error before
+    any write, a read-only answer), the nonce is recorded by the end, alone if need be."""
+    try:
+        yield
+    finally:
+        if nonce is not None:
+            nonce.keep_alone()
 
 
 def _reason(exc: Exception) -> str:
@@ -274,4 +340,5 @@ def _reason(exc: Exception) -> str:
     return text[:200] if text and text != "None" else "bad signature"
 
 
-__all__ = ["DeviceRefused", "SignatureGuard", "SignatureRefused", "SignedMessage", "VerifiedDevice", "message_from_scope"]
+__all__ = ["DeviceRefused", "RequestNonce", "SignatureGuard", "SignatureRefused", "SignedMessage", "VerifiedDevice",
+           "message_from_scope", "nonce_kept"]

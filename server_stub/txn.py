@@ -19,7 +19,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -38,6 +38,18 @@ from server_stub.db import (
     select_in,
     write_transaction,
 )
+
+class WrittenWith(Protocol):
+    """Something written in the same transaction as a store's work (a signed request's nonce)."""
+
+    def write(self, conn: Connection) -> None:
+        """Insert it in `conn`'s transaction."""
+        ...
+
+    def committed(self) -> None:
+        """That transaction committed."""
+        ...
+
 
 BalanceKey = tuple[str, str, str]
 """(item_id, location_id, status)"""
@@ -102,13 +114,22 @@ class StoreTx:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, engine: Engine, store_id: str, now: dt.datetime | None = None) -> Iterator[StoreTx]:
-        """A locked write transaction for `store_id`, flushed and committed when the block ends."""
+    def open(cls, engine: Engine, store_id: str, now: dt.datetime | None = None, *,
+             nonce: WrittenWith | None = None) -> Iterator[StoreTx]:
+        """A locked write transaction for `store_id`, flushed and committed when the block ends.
+
+        `nonce` (the signed request's, server_stub.signatures) is inserted in this transaction, so the
+        request's work and its nonce commit together or not at all.
+        """
         with write_transaction(engine) as conn:
             tx = cls(conn, store_id, now)
             tx.lock_store()
+            if nonce is not None:
+                nonce.write(conn)
             yield tx
             tx.finish()
+        if nonce is not None:
+            nonce.committed()
 
     def lock_store(self) -> None:
         """Create the store row if new, lock it (PostgreSQL) and read its counters."""

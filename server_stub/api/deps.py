@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from edge_sync.contract import Id
 from server_stub.ingest import Ingestor
 from server_stub.metrics import Metrics
 from server_stub.settings import Settings
-from server_stub.signatures import SignatureGuard, VerifiedDevice, message_from_scope
+from server_stub.signatures import RequestNonce, SignatureGuard, VerifiedDevice, message_from_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +48,44 @@ async def signed_device(request: Request) -> VerifiedDevice | None:
     if not guard.required:
         return None
     body = await request.body()
-    device = await run_in_threadpool(
-        guard.verify, message_from_scope(request.scope), body, request.path_params.get("store_id")
+    device, nonce = await run_in_threadpool(
+        guard.check, message_from_scope(request.scope), body, request.path_params.get("store_id")
     )
+    if getattr(request.scope.get("endpoint"), _NONCE_IN_TRANSACTION, False):
+        # The endpoint writes the nonce in its own write transaction (RequestNonceDep).
+        request.state.nonce = nonce
+    else:
+        await run_in_threadpool(nonce.keep_alone)
     request.state.device = device
     request.state.device_id = device.device_id
     return device
+
+
+_NONCE_IN_TRANSACTION = "_backroom_nonce_in_transaction"
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def nonce_in_transaction(endpoint: _Endpoint) -> _Endpoint:
+    """Mark an endpoint that writes the request's nonce in its own write transaction.
+
+    Such an endpoint takes `RequestNonceDep`, passes it to the transaction that does its work
+    (`StoreTx.open(..., nonce=...)`) and runs inside `nonce_kept(nonce)`, so that a path that
+    writes nothing still records it. Put this decorator under the route's.
+    """
+    setattr(endpoint, _NONCE_IN_TRANSACTION, True)
+    return endpoint
+
+
+def request_nonce(request: Request) -> RequestNonce | None:
+    """The verified request's nonce, not yet recorded (None when signatures are off)."""
+    nonce: RequestNonce | None = getattr(request.state, "nonce", None)
+    return nonce
+
+
+def verified_device_id(request: Request) -> str | None:
+    """The device whose signature was verified (None when signatures are off)."""
+    device: VerifiedDevice | None = getattr(request.state, "device", None)
+    return None if device is None else device.device_id
 
 
 def acting_device_id(request: Request, x_device_id: Annotated[Id | None, Header(alias="X-Device-Id")] = None) -> str | None:
@@ -69,3 +102,5 @@ def acting_device_id(request: Request, x_device_id: Annotated[Id | None, Header(
 
 DeviceHeader = Annotated[str | None, Depends(acting_device_id)]
 SignedDevice = Annotated[VerifiedDevice | None, Depends(signed_device)]
+RequestNonceDep = Annotated[RequestNonce | None, Depends(request_nonce)]
+VerifiedDeviceId = Annotated[str | None, Depends(verified_device_id)]

@@ -17,17 +17,19 @@ from starlette.concurrency import run_in_threadpool
 
 from edge_sync.contract import Op, OpResult, OpStatus, PushRequest, PushResponse
 from server_stub import tables as t
-from server_stub.api.deps import ServicesDep, StoreId
+from server_stub.api.deps import RequestNonceDep, ServicesDep, StoreId, VerifiedDeviceId, nonce_in_transaction
 from server_stub.db import read_transaction
 from server_stub.errors import InvalidRequest, NotFound
 from server_stub.ingest import IngestReport
+from server_stub.signatures import RequestNonce, nonce_kept
 
 router = APIRouter(prefix="/v1/stores/{store_id}", tags=["ops"])
 
 
-def _timed_push(services: ServicesDep, store_id: str, request: PushRequest) -> IngestReport:
+def _timed_push(services: ServicesDep, store_id: str, request: PushRequest, device_id: str | None,
+                nonce: RequestNonce | None) -> IngestReport:
     start = time.perf_counter()
-    report = services.ingestor.push(store_id, request)
+    report = services.ingestor.push(store_id, request, device_id=device_id, nonce=nonce)
     services.metrics.observe_push(report, time.perf_counter() - start)
     return report
 
@@ -42,8 +44,9 @@ def _parse_push(raw: bytes) -> PushRequest:
         ) from exc
 
 
-def _push_json(services: ServicesDep, store_id: str, raw: bytes) -> bytes:
-    report = _timed_push(services, store_id, _parse_push(raw))
+def _push_json(services: ServicesDep, store_id: str, raw: bytes, device_id: str | None, nonce: RequestNonce | None) -> bytes:
+    with nonce_kept(nonce):
+        report = _timed_push(services, store_id, _parse_push(raw), device_id, nonce)
     return PushResponse(results=report.results, server_time=report.server_time).model_dump_json().encode()
 
 
@@ -70,14 +73,16 @@ def document_push_body(openapi: dict[str, Any]) -> None:
         }
     },
 )
-async def push_ops(store_id: StoreId, request: Request, services: ServicesDep) -> Response:
+@nonce_in_transaction
+async def push_ops(store_id: StoreId, request: Request, services: ServicesDep, device_id: VerifiedDeviceId,
+                   nonce: RequestNonceDep) -> Response:
     """Apply each op once; answer applied / duplicate / rejected / out_of_order per op."""
     raw = await request.body()
     limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "push_limiter", None)
     if limiter is None:
-        content = await run_in_threadpool(_push_json, services, store_id, raw)
+        content = await run_in_threadpool(_push_json, services, store_id, raw, device_id, nonce)
     else:
-        content = await anyio.to_thread.run_sync(_push_json, services, store_id, raw, limiter=limiter)
+        content = await anyio.to_thread.run_sync(_push_json, services, store_id, raw, device_id, nonce, limiter=limiter)
     return Response(content=content, media_type="application/json")
 
 
@@ -87,11 +92,14 @@ async def push_ops(store_id: StoreId, request: Request, services: ServicesDep) -
     summary="Send one op by its id",
     responses={422: {"description": "op_id reused with a different payload, or an op_id that does not match"}},
 )
-def put_op(store_id: StoreId, op_id: uuid.UUID, body: Op, services: ServicesDep) -> Response:
+@nonce_in_transaction
+def put_op(store_id: StoreId, op_id: uuid.UUID, body: Op, services: ServicesDep, device_id: VerifiedDeviceId,
+           nonce: RequestNonceDep) -> Response:
     """Apply one op; the same op again answers the stored result, a different payload 422."""
-    if body.op_id != op_id:
-        raise InvalidRequest(f"the body's op_id {body.op_id} does not match the path's {op_id}")
-    report = _timed_push(services, store_id, PushRequest(ops=[body]))
+    with nonce_kept(nonce):
+        if body.op_id != op_id:
+            raise InvalidRequest(f"the body's op_id {body.op_id} does not match the path's {op_id}")
+        report = _timed_push(services, store_id, PushRequest(ops=[body]), device_id, nonce)
     if report.conflicts:
         result = report.conflicts[0]
         return JSONResponse(

@@ -10,10 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge_sync.contract import Id, TaskCreatePayload, TaskRecord, TaskStatus, TaskType, Text
 from server_stub import tasks
-from server_stub.api.deps import DeviceHeader, ServicesDep, StoreId, UserHeader
+from server_stub.api.deps import (
+    DeviceHeader,
+    RequestNonceDep,
+    ServicesDep,
+    StoreId,
+    UserHeader,
+    VerifiedDeviceId,
+    nonce_in_transaction,
+)
 from server_stub.auth import actor_for
 from server_stub.db import read_transaction
 from server_stub.errors import InvalidRequest
+from server_stub.signatures import DeviceRefused, nonce_kept
 from server_stub.txn import StoreTx
 
 router = APIRouter(prefix="/v1/stores/{store_id}/tasks", tags=["tasks"])
@@ -36,7 +45,10 @@ class CancelBody(_Body):
 
 
 class WhoBody(_Body):
-    """Who acts; the X-User-Id / X-Device-Id headers are used when these are absent."""
+    """Who acts; the X-User-Id / X-Device-Id headers are used when these are absent.
+
+    The device is the one that signed the request: a `device_id` naming another is refused (403).
+    """
 
     user_id: Id | None = None
     device_id: Id | None = None
@@ -70,68 +82,95 @@ def get_task(store_id: StoreId, task_id: Id, services: ServicesDep) -> TaskRecor
         return tasks.get_task(conn, store_id, task_id)
 
 
+def _acting_device(claimed: str | None, acting: str | None, verified: str | None) -> str | None:
+    """The device a task command acts for: the signer; a body naming another device is refused."""
+    if verified is None:  # signatures switched off by setting: the body, else the header
+        return claimed or acting
+    if claimed is not None and claimed != verified:
+        raise DeviceRefused("device_mismatch",
+                            f"the body names device {claimed}, but the request is signed by device {verified}: "
+                            "a device acts only as itself; leave device_id out or send its own id")
+    return verified
+
+
 @router.post("", response_model=TaskRecord, status_code=201)
-def create_task(store_id: StoreId, body: TaskCreatePayload, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+@nonce_in_transaction
+def create_task(store_id: StoreId, body: TaskCreatePayload, services: ServicesDep, nonce: RequestNonceDep,
+                x_user_id: UserHeader = None) -> TaskRecord:
     """Create a task (manager)."""
-    with StoreTx.open(services.engine, store_id) as tx:
+    with nonce_kept(nonce), StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
         return tasks.create_task(tx, body, actor_for(tx, services.settings, x_user_id, None))
 
 
 @router.patch("/{task_id}", response_model=TaskRecord)
-def patch_task(store_id: StoreId, task_id: Id, body: TaskPatch, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+@nonce_in_transaction
+def patch_task(store_id: StoreId, task_id: Id, body: TaskPatch, services: ServicesDep, nonce: RequestNonceDep,
+               x_user_id: UserHeader = None) -> TaskRecord:
     """Assign and/or reprioritise a task (manager)."""
-    if not body.model_fields_set:
-        raise InvalidRequest("nothing to change: send assignee_id and/or priority")
-    with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, x_user_id, None)
-        record = tasks.get_task(tx.conn, store_id, task_id)
-        if "assignee_id" in body.model_fields_set:
-            record = tasks.assign_task(tx, task_id, body.assignee_id, actor)
-        if body.priority is not None:
-            record = tasks.reprioritise_task(tx, task_id, body.priority, actor)
-        return record
+    with nonce_kept(nonce):
+        if not body.model_fields_set:
+            raise InvalidRequest("nothing to change: send assignee_id and/or priority")
+        with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
+            actor = actor_for(tx, services.settings, x_user_id, None)
+            record = tasks.get_task(tx.conn, store_id, task_id)
+            if "assignee_id" in body.model_fields_set:
+                record = tasks.assign_task(tx, task_id, body.assignee_id, actor)
+            if body.priority is not None:
+                record = tasks.reprioritise_task(tx, task_id, body.priority, actor)
+            return record
 
 
 @router.post("/{task_id}/cancel", response_model=TaskRecord)
-def cancel_task(store_id: StoreId, task_id: Id, body: CancelBody, services: ServicesDep, x_user_id: UserHeader = None) -> TaskRecord:
+@nonce_in_transaction
+def cancel_task(store_id: StoreId, task_id: Id, body: CancelBody, services: ServicesDep, nonce: RequestNonceDep,
+                x_user_id: UserHeader = None) -> TaskRecord:
     """Cancel a task (manager)."""
-    with StoreTx.open(services.engine, store_id) as tx:
+    with nonce_kept(nonce), StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
         actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
         return tasks.cancel_task(tx, task_id, body.reason, actor)
 
 
 @router.post("/{task_id}/claim", response_model=TaskRecord, responses={409: {"description": "held by another device"}})
+@nonce_in_transaction
 def claim_task(
-    store_id: StoreId, task_id: Id, body: ClaimBody, services: ServicesDep,
-    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    store_id: StoreId, task_id: Id, body: ClaimBody, services: ServicesDep, nonce: RequestNonceDep,
+    verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
 ) -> TaskRecord:
     """Claim a task with a lease; 409 names the holder and until when."""
     seconds = min(body.lease_seconds or services.settings.default_lease_seconds, services.settings.max_lease_seconds)
-    with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
-        if actor.device_id is None:
-            raise InvalidRequest("a claim needs a device: send device_id or X-Device-Id")
-        return tasks.claim_task(tx, task_id, actor, tx.now + dt.timedelta(seconds=seconds))
+    with nonce_kept(nonce):
+        device_id = _acting_device(body.device_id, x_device_id, verified)
+        with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
+            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            if actor.device_id is None:
+                raise InvalidRequest("a claim needs a device: send device_id or X-Device-Id")
+            return tasks.claim_task(tx, task_id, actor, tx.now + dt.timedelta(seconds=seconds))
 
 
 @router.post("/{task_id}/release", response_model=TaskRecord)
+@nonce_in_transaction
 def release_task(
-    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep,
-    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep, nonce: RequestNonceDep,
+    verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
 ) -> TaskRecord:
     """Give a claimed task back."""
-    with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
-        return tasks.release_task(tx, task_id, actor)
+    with nonce_kept(nonce):
+        device_id = _acting_device(body.device_id, x_device_id, verified)
+        with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
+            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            return tasks.release_task(tx, task_id, actor)
 
 
 @router.post("/{task_id}/complete", response_model=TaskRecord)
+@nonce_in_transaction
 def complete_task(
-    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep,
-    x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep, nonce: RequestNonceDep,
+    verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
 ) -> TaskRecord:
     """Mark a task done; a clash with another device's lease becomes an exception."""
-    with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, body.device_id or x_device_id)
-        record, _ = tasks.complete_task(tx, task_id, actor)
-        return record
+    with nonce_kept(nonce):
+        device_id = _acting_device(body.device_id, x_device_id, verified)
+        with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
+            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            record, _ = tasks.complete_task(tx, task_id, actor)
+            return record

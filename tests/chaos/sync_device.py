@@ -1,14 +1,16 @@
 """Child process for the kill -9 sync test: a handheld that records work and syncs it, until killed.
 
-    python -m tests.chaos.sync_device DB_PATH SERVICE_URL [--finish] [--per-run 20] [--batch 50]
-                                      [--device-id ID]
+    python -m tests.chaos.sync_device DB_PATH SERVICE_URL --key-dir DIR [--finish] [--per-run 20]
+                                      [--batch 50] [--device-id ID]
     python -m tests.chaos.sync_device --zygote      # then one JSON argument list per stdin line
 
 Each loop commits `--per-run` putaway ops in one transaction (unless `--finish`), then runs the
 sync engine once. "READY <pid>" is printed when the database is open; with `--finish` nothing new
 is recorded and the process prints "DONE" and exits 0 once a run pushed everything and pulled to
 the end, followed by a JSON line: ops settled, seconds, and the process's peak RSS in MB (what
-the memory test reads). The store is the small test store (tests/fixtures/store.py).
+the memory test reads). The store is the small test store (tests/fixtures/store.py). Requests are signed with the
+device's key, which the test enrolled and approved and left in `--key-dir` (0600 files,
+tests.support.devices.approved_device_at), as a real device signs with the key it enrolled.
 
 `--zygote` imports everything once and forks a fresh device process per stdin line, so a test can
 kill and restart the device dozens of times without paying the interpreter's start-up each time.
@@ -24,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -33,6 +36,7 @@ from edge_sync.db import open_device_database
 from edge_sync.engine import SyncEngine
 from edge_sync.uow import UnitOfWork
 from bench.support import peak_rss_mb
+from tests.support.devices import signer_from
 
 STORE_ID = "store-test"
 DEVICE_ID = "dev-kill9"
@@ -49,7 +53,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--per-run", type=int, default=20)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--device-id", default=DEVICE_ID)
+    parser.add_argument("--key-dir", required=True, help="where the test left the device's enrolled key")
     args = parser.parse_args(argv)
+    signer = signer_from(Path(args.key_dir), STORE_ID, args.device_id)
     engine = open_device_database(args.db)
     with UnitOfWork(engine) as uow:
         outbox.register_device(uow.conn, store_id=STORE_ID, device_id=args.device_id)
@@ -58,7 +64,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     deadline = started + DEADLINE_S
     settled = 0
-    with httpx.Client(base_url=args.url, timeout=10) as http:
+    with httpx.Client(base_url=args.url, timeout=10, auth=signer) as http:
         sync = SyncEngine(engine, SyncClient(http, store_id=STORE_ID), batch=args.batch)
         while time.monotonic() < deadline:
             if not args.finish:

@@ -33,6 +33,8 @@ from server_stub.db import create_engine_for
 from server_stub.ledger import balance_as_of
 from server_stub.masterdata import load_master_data
 from tests.fixtures.store import MUG_EACH, STORE_ID, TEA, small_store
+from edge_sync.signing import RequestSigner
+from tests.support.devices import approved_device, approved_device_at, signer_from
 from tests.support.fault_proxy import DROP_RESPONSE, ERROR_5XX, EVEN_MIX, FAULTS, FaultProxy
 from tests.support.ledger_check import DOCK, ITEM, LANE, balance, ledger_equality, qty_of, queue_putaways
 from tests.support.live_server import free_port, live_server
@@ -70,12 +72,17 @@ def settle(engine: SyncEngine, max_runs: int, reports: list[SyncReport] | None =
     raise AssertionError(f"not settled after {max_runs} runs; last error: {reports[-1].error}")
 
 
-class Syncer:
-    """A device database with a sync engine talking to `url`."""
+def enrolled(server_db: Engine, device_id: str, tmp_path: Path) -> RequestSigner:
+    """The signer of a device enrolled and approved in the test store, its key a 0600 file under `tmp_path`."""
+    return approved_device(server_db, STORE_ID, device_id, key_dir=tmp_path / "keys")
 
-    def __init__(self, path: Path, url: str, *, device_id: str, batch: int = 250, timeout: float = 10) -> None:
-        self.device: Device = build_device(path, store_id=STORE_ID, device_id=device_id)
-        self.http = httpx.Client(base_url=url, timeout=timeout)
+
+class Syncer:
+    """A device database with a sync engine talking to `url`, every request signed by `signer`."""
+
+    def __init__(self, path: Path, url: str, *, signer: RequestSigner, batch: int = 250, timeout: float = 10) -> None:
+        self.device: Device = build_device(path, store_id=STORE_ID, device_id=signer.device_id)
+        self.http = httpx.Client(base_url=url, timeout=timeout, auth=signer)
         self.engine = SyncEngine(self.device.engine, SyncClient(self.http, store_id=STORE_ID), batch=batch)
         self.reports: list[SyncReport] = []
 
@@ -91,7 +98,7 @@ class Syncer:
 def test_2000_ops_through_30_percent_mixed_faults_land_exactly_once(server: tuple[str, Engine], tmp_path: Path) -> None:
     url, server_db = server
     with FaultProxy(url, fault_rate=0.3, seed=4242, delay_s=(0.01, 0.1)) as proxy:
-        dev = Syncer(tmp_path / "dev.db", proxy.url, device_id="dev-chaos", batch=25)
+        dev = Syncer(tmp_path / "dev.db", proxy.url, signer=enrolled(server_db, "dev-chaos", tmp_path), batch=25)
         try:
             # Work keeps arriving while the sync fights the network: ten waves of 200 ops.
             for wave in range(10):
@@ -139,7 +146,7 @@ def test_a_poison_op_in_the_middle_of_500_is_parked_with_its_reason_and_the_rest
     url, server_db = server
     path, value, words = POISONS[poison]
     with FaultProxy(url, fault_rate=0.2, seed=77) as proxy:
-        dev = Syncer(tmp_path / "dev.db", proxy.url, device_id="dev-poison", batch=50)
+        dev = Syncer(tmp_path / "dev.db", proxy.url, signer=enrolled(server_db, "dev-poison", tmp_path), batch=50)
         try:
             queue_putaways(dev.device.engine, 500)
             with dev.device.engine.begin() as conn:
@@ -187,9 +194,10 @@ def test_ops_queued_by_an_older_release_drain_after_the_upgrade_even_when_their_
     url, server_db = server
     at = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
     sent_by_old = _old_release_device(tmp_path / "dev.db", 300, at)
+    signer = enrolled(server_db, "dev-old", tmp_path)
     with FaultProxy(url, fault_rate=1.0, mix={DROP_RESPONSE: 1}, seed=8) as proxy:
         # The old release pushed its first 100 ops; the service applied them, the answer was lost.
-        with httpx.Client(base_url=proxy.url, timeout=10) as old:
+        with httpx.Client(base_url=proxy.url, timeout=10, auth=signer) as old:
             with pytest.raises(httpx.TransportError):
                 old.post(f"/v1/stores/{STORE_ID}/ops",
                          content=contract.PushRequest(ops=sent_by_old[:100]).model_dump_json(),
@@ -198,7 +206,7 @@ def test_ops_queued_by_an_older_release_drain_after_the_upgrade_even_when_their_
         # contract has one version so far, so the bump is simulated), and the database migrated to head.
         monkeypatch.setattr(contract, "SCHEMA_VERSION", 2)
         proxy.configure(fault_rate=0.3, mix=EVEN_MIX)
-        dev = Syncer(tmp_path / "dev.db", proxy.url, device_id="dev-old", batch=40)
+        dev = Syncer(tmp_path / "dev.db", proxy.url, signer=signer, batch=40)
         try:
             queue_putaways(dev.device.engine, 100, start=300)  # new work, written as version 2
             with dev.device.engine.connect() as conn:
@@ -369,8 +377,11 @@ def _exceptions(server_db: Engine) -> list[dict[str, object]]:
 
 def test_a_drain_resumes_and_completes_across_service_restarts(tmp_path: Path) -> None:
     db = tmp_path / "server.db"
-    prepare_database(db, chaos_store())
-    dev = Syncer(tmp_path / "dev.db", "http://127.0.0.1:1", device_id="dev-restart", batch=20)
+    database_url = prepare_database(db, chaos_store())
+    # Enrolled and approved in the service's file before it starts, as an operator would.
+    approved_device_at(database_url, STORE_ID, "dev-restart", tmp_path / "keys")
+    signer = signer_from(tmp_path / "keys", STORE_ID, "dev-restart")
+    dev = Syncer(tmp_path / "dev.db", "http://127.0.0.1:1", signer=signer, batch=20)
     queue_putaways(dev.device.engine, 3000)
     done = threading.Event()
     failures: list[BaseException] = []

@@ -23,6 +23,7 @@ from edge_sync.db import create_device_engine
 from server_stub.app import create_app
 from server_stub.masterdata import load_master_data
 from tests.fixtures.store import STORE_ID, small_store
+from tests.support.devices import approved_device
 from tests.support.ledger_check import ITEM, LANE, balance, ledger_equality
 from tests.support.live_server import live_server
 
@@ -113,14 +114,15 @@ def _outbox(db: Path) -> tuple[int, dict[str, int]]:
 def test_the_syncing_device_killed_30_times_at_random_moments_leaves_the_ledger_exactly_equal(
         server: tuple[str, Engine], tmp_path: Path) -> None:
     url, server_db = server
-    db, log = tmp_path / "device.db", tmp_path / "device.log"
+    db, log, keys = tmp_path / "device.db", tmp_path / "device.log", tmp_path / "keys"
+    approved_device(server_db, STORE_ID, "dev-kill9", key_dir=keys)  # enrolled, approved; its key in `keys`
     rng = random.Random(20261123)
     grew = 0
     zygote = Zygote(log)
     try:
         for _ in range(ROUNDS):
             before, _ = _outbox(db) if db.exists() else (0, {})
-            pid = zygote.fork(str(db), url)
+            pid = zygote.fork(str(db), url, "--key-dir", str(keys))
             time.sleep(rng.uniform(0.02, 0.5))
             _kill(pid)
             after, _ = _outbox(db)
@@ -128,7 +130,8 @@ def test_the_syncing_device_killed_30_times_at_random_moments_leaves_the_ledger_
     finally:
         zygote.close()
     # Restarted for good, in a fresh process: it finishes the drain with nothing new to record.
-    proc = subprocess.run([sys.executable, "-m", "tests.chaos.sync_device", str(db), url, "--finish"],
+    proc = subprocess.run([sys.executable, "-m", "tests.chaos.sync_device", str(db), url, "--finish",
+                           "--key-dir", str(keys)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and "DONE" in proc.stdout, proc.stderr[-2000:]
     ops, states = _outbox(db)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from edge_sync.contract import SCHEMA_VERSION, MasterData, Op, Role, UserRecord,
 from server_stub.authz import TABLE, Action, action_for_op
 from server_stub.masterdata import load_master_data
 from tests.server.helpers import STORE, AsgiClient, Device, gtin
+from tests.support.devices import approved_device
 
 USERS = {Role.ASSOCIATE: "U-ASSOC", Role.MANAGER: "U-MGR", Role.ADMIN: "U-ADMIN"}
 TASKS = f"/v1/stores/{STORE}/tasks"
@@ -63,12 +65,19 @@ def _lease(verb: str, *, held_by_other: bool = False) -> Walk:
         _task(c, f"T-{tag}")
         if verb != "claim":
             holder = ("HH-OTHER", "U-ASSOC2") if held_by_other else ("HH-1", user)
-            r = c.post(f"{TASKS}/T-{tag}/claim", json={"device_id": holder[0]}, headers={"X-User-Id": holder[1]})
+            r = c.post(f"{TASKS}/T-{tag}/claim", json={"device_id": holder[0]}, headers={"X-User-Id": holder[1]},
+                       auth=_signed(c, holder[0]))
             assert r.status_code == 200, r.text
         before = _get_task(c, f"T-{tag}")
-        r = c.post(f"{TASKS}/T-{tag}/{verb}", json={"device_id": "HH-1"}, headers={"X-User-Id": user})
+        r = c.post(f"{TASKS}/T-{tag}/{verb}", json={"device_id": "HH-1"}, headers={"X-User-Id": user},
+                   auth=_signed(c, "HH-1"))
         return r.status_code, _get_task(c, f"T-{tag}") == before
     return walk
+
+
+def _signed(c: AsgiClient, device_id: str) -> httpx.Auth:
+    """Signed by `device_id`: a task command acts for the device that signed it."""
+    return approved_device(c.app.state.services.engine, STORE, device_id)
 
 
 def _post(path: str, body: dict[str, Any]) -> Walk:

@@ -48,9 +48,10 @@ def test_the_same_op_again_returns_the_stored_result_and_changes_nothing(handhel
 
 def test_the_same_op_id_with_another_payload_is_refused_with_422(handheld: Device, client: AsgiClient) -> None:
     op = handheld.op(PUTAWAY, putaway(3))
-    assert client.put(f"/v1/stores/{STORE}/ops/{op.op_id}", json=op.model_dump(mode="json")).json()["status"] == "applied"
+    assert client.put(f"/v1/stores/{STORE}/ops/{op.op_id}", json=op.model_dump(mode="json"),
+                      auth=handheld.auth).json()["status"] == "applied"
     forged = op.model_copy(update={"payload": putaway(30)})
-    response = client.put(f"/v1/stores/{STORE}/ops/{op.op_id}", json=forged.model_dump(mode="json"))
+    response = client.put(f"/v1/stores/{STORE}/ops/{op.op_id}", json=forged.model_dump(mode="json"), auth=handheld.auth)
     assert response.status_code == 422
     assert response.json()["detail"]["message"] == "op_id reused with a different payload"
     in_batch = handheld.push(forged)[0]
@@ -164,3 +165,24 @@ def test_the_push_body_is_documented(client: AsgiClient) -> None:
     body = spec["paths"]["/v1/stores/{store_id}/ops"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/PushRequest"}
     assert "ops" in spec["components"]["schemas"]["PushRequest"]["properties"]
+
+
+def test_ops_of_another_device_than_the_signer_are_refused_whole_and_nothing_changes(
+        handheld: Device, handheld2: Device, client: AsgiClient) -> None:
+    own = handheld.op(PUTAWAY, putaway(1))
+    foreign = handheld2.op(PUTAWAY, putaway(2))
+    before = client.get(f"/v1/stores/{STORE}/devices").json()
+    for ops in ([foreign], [own, foreign]):
+        response = client.post(f"/v1/stores/{STORE}/ops", json={"ops": [o.model_dump(mode="json") for o in ops]},
+                               auth=handheld.auth)
+        assert response.status_code == 403, response.text
+        detail = response.json()["detail"]
+        assert detail["code"] == "device_mismatch"
+        assert "HH-2" in detail["message"] and "signed by device HH-1" in detail["message"]
+    single = client.put(f"/v1/stores/{STORE}/ops/{foreign.op_id}", json=foreign.model_dump(mode="json"), auth=handheld.auth)
+    assert single.status_code == 403 and single.json()["detail"]["code"] == "device_mismatch"
+    for op in (own, foreign):
+        assert client.get(f"/v1/stores/{STORE}/ops/{op.op_id}").status_code == 404
+    assert client.get(f"/v1/stores/{STORE}/devices").json() == before
+    # The device's own op, pushed by its own signature, goes through.
+    assert handheld.push(own)[0]["status"] == "applied"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -19,7 +20,7 @@ from server_stub import tables as t
 from server_stub.commands import devices as devices_command
 from server_stub.db import write_transaction
 from server_stub.txn import utcnow
-from tests.server.helpers import STORE, AsgiClient, Device
+from tests.server.helpers import STORE, AsgiClient, Device, LiveServer
 from tests.support.devices import approved_device, enrol_key
 
 PUTAWAY = "putaway.confirm"
@@ -235,3 +236,53 @@ class _SyncOver:
 
     def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
         return self.client.request(method, url, **kw)
+
+
+def test_concurrent_copies_of_one_signed_push_are_applied_once_and_the_rest_refused_as_replays(
+        live_server: LiveServer, handheld: Device, app: FastAPI) -> None:
+    signer = handheld.auth
+    assert isinstance(signer, RequestSigner)
+    signed = httpx.Request("POST", f"{live_server.url}/v1/stores/{STORE}/ops", json=_putaway_body(handheld))
+    signer.sign(signed)
+    before = _counts(app)
+    copies = 6
+    start = threading.Barrier(copies)
+    answers: list[httpx.Response] = []
+
+    def send() -> None:
+        with httpx.Client(timeout=30) as http:
+            request = httpx.Request("POST", signed.url, headers=signed.headers, content=signed.content)
+            start.wait()
+            answers.append(http.send(request))
+
+    threads = [threading.Thread(target=send) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] + [401] * (copies - 1), [r.text for r in answers]
+    assert {r.json()["detail"]["code"] for r in answers if r.status_code == 401} == {"nonce_replayed"}
+    after = _counts(app)
+    # One push applied (its op and its two ledger rows), one nonce kept: the unique key decided.
+    assert (after["ops"] - before["ops"], after["ledger"] - before["ledger"], after["nonces"] - before["nonces"]) == (1, 2, 1)
+
+
+def test_a_replayed_nonce_on_a_task_command_is_refused_and_the_command_counts_once(
+        client: AsgiClient, app: FastAPI) -> None:
+    client.post(f"/v1/stores/{STORE}/tasks", json={"task_id": "T-R", "type": "count"}, headers={"X-User-Id": "U-MGR"})
+    replay = _Replay(approved_device(app.state.services.engine, STORE, "HH-2"))
+    first = client.post(f"/v1/stores/{STORE}/tasks/T-R/claim", json={}, auth=replay, headers={"X-User-Id": "U-ASSOC2"})
+    assert first.status_code == 200, first.text
+    before = _counts(app)
+    again = client.post(f"/v1/stores/{STORE}/tasks/T-R/claim", json={}, auth=replay, headers={"X-User-Id": "U-ASSOC2"})
+    assert again.status_code == 401 and again.json()["detail"]["code"] == "nonce_replayed"
+    assert _counts(app) == before
+
+
+def test_a_refused_push_still_spends_its_nonce(client: AsgiClient, handheld: Device, app: FastAPI) -> None:
+    replay = _Replay(handheld.auth)  # type: ignore[arg-type]
+    wrong_store = client.post(f"/v1/stores/{STORE}/ops", json={"ops": [{"op_id": "not an op"}]}, auth=replay)
+    assert wrong_store.status_code == 422
+    again = client.post(f"/v1/stores/{STORE}/ops", json={"ops": [{"op_id": "not an op"}]}, auth=replay)
+    assert again.status_code == 401 and again.json()["detail"]["code"] == "nonce_replayed"

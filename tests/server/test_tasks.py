@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
+
 from tests.server.helpers import STORE, AsgiClient, Device, exceptions_of
+from tests.support.devices import approved_device
 
 MGR = {"X-User-Id": "U-MGR"}
 BASE = f"/v1/stores/{STORE}/tasks"
+
+
+def _signed(client: AsgiClient, device_id: str) -> httpx.Auth:
+    """Requests signed by `device_id` (enrolled and approved): a device claims and releases as itself."""
+    return approved_device(client.app.state.services.engine, STORE, device_id)
 
 
 def create(client: AsgiClient, task_id: str = "T-1", **extra: object) -> dict[str, object]:
@@ -25,7 +33,7 @@ def test_a_manager_creates_assigns_reprioritises_and_cancels_a_task(client: Asgi
     assert pooled["status"] == "open" and pooled["assignee_id"] is None
     cancelled = client.post(f"{BASE}/T-1/cancel", json={"reason": "done by the night crew"}, headers=MGR).json()
     assert cancelled["status"] == "cancelled"
-    assert client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1"}, headers={"X-User-Id": "U-ASSOC"}).status_code == 409
+    assert client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1"}, auth=_signed(client, "HH-1"), headers={"X-User-Id": "U-ASSOC"}).status_code == 409
     listed = client.get(BASE, params={"status": "cancelled"}).json()
     assert [t["task_id"] for t in listed] == ["T-1"]
 
@@ -39,20 +47,20 @@ def test_an_associate_may_not_plan_work(client: AsgiClient) -> None:
 
 def test_a_second_claimer_learns_who_holds_the_task_and_until_when(client: AsgiClient) -> None:
     create(client)
-    first = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1", "lease_seconds": 600}, headers={"X-User-Id": "U-ASSOC"})
+    first = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1", "lease_seconds": 600}, auth=_signed(client, "HH-1"), headers={"X-User-Id": "U-ASSOC"})
     assert first.status_code == 200 and first.json()["status"] == "in_progress"
     lease_until = first.json()["lease_until"]
-    second = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, headers={"X-User-Id": "U-ASSOC2"})
+    second = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, auth=_signed(client, "HH-2"), headers={"X-User-Id": "U-ASSOC2"})
     assert second.status_code == 409
     detail = second.json()["detail"]
     assert detail["holder_device_id"] == "HH-1" and detail["holder_user_id"] == "U-ASSOC"
     assert dt.datetime.fromisoformat(detail["lease_until"]) == dt.datetime.fromisoformat(lease_until)
-    again = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1"}, headers={"X-User-Id": "U-ASSOC"})
+    again = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-1"}, auth=_signed(client, "HH-1"), headers={"X-User-Id": "U-ASSOC"})
     assert again.status_code == 200  # the holder extends its lease
-    assert client.post(f"{BASE}/T-1/release", json={"device_id": "HH-2"}, headers={"X-User-Id": "U-ASSOC2"}).status_code == 409
-    released = client.post(f"{BASE}/T-1/release", json={"device_id": "HH-1"}, headers={"X-User-Id": "U-ASSOC"}).json()
+    assert client.post(f"{BASE}/T-1/release", json={"device_id": "HH-2"}, auth=_signed(client, "HH-2"), headers={"X-User-Id": "U-ASSOC2"}).status_code == 409
+    released = client.post(f"{BASE}/T-1/release", json={"device_id": "HH-1"}, auth=_signed(client, "HH-1"), headers={"X-User-Id": "U-ASSOC"}).json()
     assert released["status"] == "assigned" and released["lease_holder_device_id"] is None
-    taken = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, headers={"X-User-Id": "U-ASSOC2"})
+    taken = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, auth=_signed(client, "HH-2"), headers={"X-User-Id": "U-ASSOC2"})
     assert taken.status_code == 200 and taken.json()["lease_holder_device_id"] == "HH-2"
 
 
@@ -61,7 +69,7 @@ def test_an_expired_lease_can_be_taken_over(client: AsgiClient, handheld: Device
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     # An offline claim whose lease has already run out by the time it syncs.
     assert handheld.send("task.claim", {"task_id": "T-1", "lease_until": past.isoformat()})["status"] == "applied"
-    taken = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, headers={"X-User-Id": "U-ASSOC2"})
+    taken = client.post(f"{BASE}/T-1/claim", json={"device_id": "HH-2"}, auth=_signed(client, "HH-2"), headers={"X-User-Id": "U-ASSOC2"})
     assert taken.status_code == 200
 
 
@@ -78,3 +86,19 @@ def test_task_ops_use_the_same_rules_as_the_endpoints(client: AsgiClient, handhe
     assert [e["kind"] for e in exceptions_of(client)] == ["task_worked_twice"]
     assert client.get(f"{BASE}/T-9").json()["status"] == "done"
     assert tablet.send("task.cancel", {"task_id": "T-9", "reason": "late"})["status"] == "rejected"
+
+
+def test_a_body_naming_another_device_than_the_signer_is_refused_and_changes_nothing(client: AsgiClient) -> None:
+    create(client)
+    for action in ("claim", "release", "complete"):
+        response = client.post(f"{BASE}/T-1/{action}", json={"device_id": "HH-1"}, auth=_signed(client, "HH-2"),
+                               headers={"X-User-Id": "U-ASSOC2"})
+        assert response.status_code == 403, response.text
+        detail = response.json()["detail"]
+        assert detail["code"] == "device_mismatch" and "HH-2" in detail["message"] and "HH-1" in detail["message"]
+    task = client.get(f"{BASE}/T-1").json()
+    assert task["status"] == "open" and task["lease_holder_device_id"] is None
+    # Without a device_id in the body the signer acts, whatever X-Device-Id claims.
+    claimed = client.post(f"{BASE}/T-1/claim", json={}, auth=_signed(client, "HH-2"),
+                          headers={"X-User-Id": "U-ASSOC2", "X-Device-Id": "HH-1"})
+    assert claimed.status_code == 200 and claimed.json()["lease_holder_device_id"] == "HH-2"

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -26,11 +27,14 @@ SERVING: list[Engine] = []
 """The databases of the services `live_server` is serving now: where a test device gets enrolled."""
 
 
-def signed_for(store_id: str, device_id: str) -> httpx.Auth:
-    """A signer for a device enrolled and approved in the service started last and still served."""
+def signed_for(store_id: str, device_id: str, key_dir: Path | None = None) -> httpx.Auth:
+    """A signer for a device enrolled and approved in the service started last and still served.
+
+    With `key_dir` its key is kept there as a 0600 file (the file key store), as on a device.
+    """
     if not SERVING:
         raise RuntimeError("no service is being served: start it with live_server() first")
-    return approved_device(SERVING[-1], store_id, device_id)
+    return approved_device(SERVING[-1], store_id, device_id, key_dir=key_dir)
 
 
 def free_port() -> int:

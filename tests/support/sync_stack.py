@@ -72,7 +72,7 @@ def handheld(tmp_path: Path, service_url: str, *, name: str, clock: FakeClock, u
              role: str = "associate", transport: httpx.BaseTransport | None = None) -> Handheld:
     """A device set up for the test store, synced once, with `user_id` signed in."""
     device = build_device(tmp_path / f"{name}.db", store_id=STORE_ID, device_id=name, clock=clock)
-    http = httpx.Client(base_url=service_url, timeout=10, transport=transport, auth=signed_for(STORE_ID, name))
+    http = httpx.Client(base_url=service_url, timeout=10, transport=transport, auth=signed_for(STORE_ID, name, tmp_path / "keys"))
     client = SyncClient(http, store_id=STORE_ID)
     pull(client, device.engine)
     sync = SyncEngine(device.engine, client, clock=clock.now)
