@@ -46,7 +46,7 @@ from edge_sync.uow import UnitOfWork
 from server_stub.db import create_engine_for, migrate
 from server_stub.masterdata import load_master_data
 from server_stub.seed import generate_store
-from bench.support import free_port, peak_rss_mb, serving
+from bench.support import device_signer, enrolled_device, free_port, peak_rss_mb, serving
 
 DRAIN_STORE = "bench-drain"
 SINGLE_STORE = "bench-single"
@@ -92,7 +92,7 @@ def _service(database_url: str, log: Path) -> Iterator[str]:
 
 
 def queue_backlog(path: Path, *, store_id: str, device_id: str, n: int, per_txn: int = 5_000,
-                  synced_from: str | None = None) -> None:
+                  synced_from: str | None = None, auth: httpx.Auth | None = None) -> None:
     """A device database with `n` pending putaway ops (dock to staging lane), as handlers leave them.
 
     With `synced_from` (the service's URL) the device first pulls the store, as a device does before
@@ -104,7 +104,7 @@ def queue_backlog(path: Path, *, store_id: str, device_id: str, n: int, per_txn:
             outbox.register_device(uow.conn, store_id=store_id, device_id=device_id)
             uow.commit()
         if synced_from is not None:
-            with httpx.Client(base_url=synced_from, timeout=60) as http:
+            with httpx.Client(base_url=synced_from, timeout=60, auth=auth) as http:
                 pull(SyncClient(http, store_id=store_id), engine)
         at = dt.datetime.now(dt.UTC)
         for start in range(0, n, per_txn):
@@ -135,10 +135,16 @@ class _TimedClient(SyncClient):
                 self.pull_s += time.perf_counter() - start
 
 
-def drain_child(db: str, url: str, store_id: str, batch: int) -> dict[str, Any]:
-    """In the device process: run the engine until all is pushed, settled and pulled; the figures."""
+def drain_child(db: str, url: str, store_id: str, batch: int, key_dir: str) -> dict[str, Any]:
+    """In the device process: run the engine until all is pushed, settled and pulled; the figures.
+
+    Requests are signed with the device's enrolled key, read from `key_dir` like a device reads its own.
+    """
     engine = open_device_database(db)
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with engine.connect() as conn:
+        device_id = conn.exec_driver_sql("SELECT device_id FROM sync_state").scalar_one()
+    signer = device_signer(Path(key_dir), store_id, device_id)
+    with httpx.Client(base_url=url, timeout=60, auth=signer) as http:
         client = _TimedClient(http, store_id=store_id)
         sync = SyncEngine(engine, client, batch=batch)
         with engine.connect() as conn:
@@ -160,8 +166,9 @@ def drain_child(db: str, url: str, store_id: str, batch: int) -> dict[str, Any]:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def _drain_in_child(db: Path, url: str, store_id: str, batch: int) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "bench.drain", "--child", str(db), url, store_id, str(batch)],
+def _drain_in_child(db: Path, url: str, store_id: str, batch: int, key_dir: Path) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "bench.drain", "--child", str(db), url, store_id, str(batch),
+                           str(key_dir)],
                           capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"the device process failed: {proc.stderr[-3000:]}")
@@ -171,14 +178,14 @@ def _drain_in_child(db: Path, url: str, store_id: str, batch: int) -> dict[str, 
     return figures
 
 
-def first_sync(url: str, path: Path) -> dict[str, Any]:
-    """A fresh device pulls the seeded store's whole change feed; seconds, changes, pages."""
+def first_sync(url: str, path: Path, auth: httpx.Auth) -> dict[str, Any]:
+    """A fresh device (enrolled, signing with `auth`) pulls the seeded store's whole change feed; seconds, changes, pages."""
     engine = open_device_database(path)
     try:
         with UnitOfWork(engine) as uow:
             outbox.register_device(uow.conn, store_id=SEEDED_STORE, device_id="bench-first-sync")
             uow.commit()
-        with httpx.Client(base_url=url, timeout=60) as http:
+        with httpx.Client(base_url=url, timeout=60, auth=auth) as http:
             start = time.perf_counter()
             report = pull(SyncClient(http, store_id=SEEDED_STORE), engine)
             seconds = time.perf_counter() - start
@@ -196,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and the JSON line."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        db, url, store_id, size = argv[1:5]
-        print(json.dumps(drain_child(db, url, store_id, int(size))))
+        db, url, store_id, size, key_dir = argv[1:6]
+        print(json.dumps(drain_child(db, url, store_id, int(size), key_dir)))
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.drain", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 queued ops and 300 one per request: under 60 s")
@@ -214,15 +221,21 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         server_url = _prepare(tmp / "server.db", [generate_store(42, DRAIN_STORE, items=ITEMS, locations=40),
                                                    generate_store(42, SINGLE_STORE, items=ITEMS, locations=40)])
+        keys = tmp / "keys"
         with _service(server_url, tmp / "server.log") as base:
-            queue_backlog(tmp / "drain.db", store_id=DRAIN_STORE, device_id="bench-drain-1", n=n_ops, synced_from=base)
+            # Each device is enrolled and approved, then signs every request, as the service requires.
+            drainer = enrolled_device(base, server_url, DRAIN_STORE, "bench-drain-1", keys)
+            one_by_one = enrolled_device(base, server_url, SINGLE_STORE, "bench-single-1", keys)
+            queue_backlog(tmp / "drain.db", store_id=DRAIN_STORE, device_id="bench-drain-1", n=n_ops, synced_from=base,
+                          auth=drainer)
             queue_backlog(tmp / "single.db", store_id=SINGLE_STORE, device_id="bench-single-1", n=n_single,
-                          synced_from=base)
-            drain = _drain_in_child(tmp / "drain.db", base, DRAIN_STORE, batch)
-            single = _drain_in_child(tmp / "single.db", base, SINGLE_STORE, 1)
+                          synced_from=base, auth=one_by_one)
+            drain = _drain_in_child(tmp / "drain.db", base, DRAIN_STORE, batch, keys)
+            single = _drain_in_child(tmp / "single.db", base, SINGLE_STORE, 1, keys)
         seeded_url = _prepare(tmp / "seeded.db", [generate_store(42, SEEDED_STORE)])
         with _service(seeded_url, tmp / "seeded.log") as base:
-            first = first_sync(base, tmp / "first-sync.db")
+            newcomer = enrolled_device(base, seeded_url, SEEDED_STORE, "bench-first-sync", keys)
+            first = first_sync(base, tmp / "first-sync.db", newcomer)
 
     drain_ops_s = drain["ops"] / drain["seconds"]
     single_ops_s = single["ops"] / single["seconds"]

@@ -5,8 +5,10 @@
 For SQLite (and PostgreSQL when reachable) it starts `backroom server` in a subprocess on a free
 loopback port with a fresh database holding a small generated store, then:
 
-1. pushes N putaway.confirm ops in batches over HTTP from several devices at once: applied ops/s
-   and the p99 latency of one batch;
+1. pushes N putaway.confirm ops in batches over HTTP from several devices at once, each device
+   enrolled (its key made on the device, the enrolment asked over HTTP, approved by the operator's
+   `backroom devices approve`) and signing every push, as the service requires: applied ops/s and
+   the p99 latency of one batch;
 2. pushes the very same batches again (all duplicates): ops/s;
 3. the ceiling: the same effects (op rows, ledger rows, balance upserts, change-feed and ERP rows,
    device and counter updates, one transaction per batch) written straight through SQLAlchemy
@@ -15,7 +17,7 @@ loopback port with a fresh database holding a small generated store, then:
 And once, for scale (SQLite): a bare FastAPI app (`bare_app` below) served by uvicorn the same
 way on a fresh SQLite file with the service's pragmas, whose endpoint parses the same batch
 bodies and does one idempotent `INSERT .. ON CONFLICT DO NOTHING` per op_id, one transaction per
-batch; the same client loop pushes the same batches to it. That is what HTTP, JSON and one SQLite
+batch; the same client loop pushes the same batches to it, unsigned (it checks no signature). That is what HTTP, JSON and one SQLite
 write per op cost on this machine at this moment, with none of the service's work.
 
 The last line is one JSON object: ops_per_s, dup_ops_per_s, ceiling_ops_per_s, ratio,
@@ -37,6 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,7 +61,7 @@ from server_stub import tables as t
 from server_stub.db import add_to, create_engine_for, fast_insert, migrate
 from server_stub.ingest import fingerprint
 from server_stub.masterdata import load_master_data
-from bench.support import free_port, serving
+from bench.support import enrolled_device, free_port, serving
 
 STORE = "BENCH-1"
 ITEMS = 200
@@ -175,20 +178,23 @@ def running_server(
 
 
 def push_all(
-    base: str, bodies_by_device: dict[str, list[bytes]], expect: str, check: Callable[[Any], list[Any]] | None = None
+    base: str, bodies_by_device: dict[str, list[bytes]], expect: str, check: Callable[[Any], list[Any]] | None = None,
+    signers: dict[str, httpx.Auth] | None = None,
 ) -> tuple[float, list[float]]:
     """Each device pushes its batches in order on its own connection; (seconds, batch latencies).
 
     Every answer must be a 200 whose ops all have status `expect`; or, with `check`, a 200 for
-    which `check(answer JSON)` lists nothing wrong.
+    which `check(answer JSON)` lists nothing wrong. With `signers` each device signs its requests
+    with its own enrolled key, as a real device does (the service requires it).
     """
     latencies: list[float] = []
     lock = threading.Lock()
     errors: list[str] = []
 
-    def run(bodies: list[bytes]) -> None:
+    def run(device_id: str, bodies: list[bytes]) -> None:
         mine: list[float] = []
-        with httpx.Client(base_url=base, timeout=60, headers={"content-type": "application/json"}) as client:
+        auth = signers[device_id] if signers is not None else None
+        with httpx.Client(base_url=base, timeout=60, headers={"content-type": "application/json"}, auth=auth) as client:
             for body in bodies:
                 start = time.perf_counter()
                 response = client.post(f"/v1/stores/{STORE}/ops", content=body)
@@ -200,7 +206,7 @@ def push_all(
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=run, args=(bodies,)) for bodies in bodies_by_device.values()]
+    threads = [threading.Thread(target=run, args=item) for item in bodies_by_device.items()]
     start = time.perf_counter()
     for th in threads:
         th.start()
@@ -331,9 +337,13 @@ def measure(
     for b in batches:
         bodies.setdefault(b[0].device_id, []).append(json.dumps({"ops": [o.model_dump(mode="json") for o in b]}).encode())
     total = sum(len(b) for b in batches)
-    with running_server(server_url) as base:
-        elapsed, latencies = push_all(base, bodies, "applied")
-        dup_elapsed, _ = push_all(base, bodies, "duplicate")
+    with running_server(server_url) as base, tempfile.TemporaryDirectory(prefix="backroom-keys-") as keys:
+        # Every device is enrolled and approved, and signs each push (a fresh signature per request).
+        signers: dict[str, httpx.Auth] = {
+            device_id: enrolled_device(base, server_url, STORE, device_id, Path(keys)) for device_id in bodies
+        }
+        elapsed, latencies = push_all(base, bodies, "applied", signers=signers)
+        dup_elapsed, _ = push_all(base, bodies, "duplicate", signers=signers)
     figures = Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000)
     if bare_path is not None:
         figures.bare_ops_per_s = bare(bare_path, bodies, total)

@@ -1,16 +1,22 @@
-"""What the benches (and the chaos tests' child processes) share: memory figures, server processes."""
+"""What the benches (and the chaos tests' child processes) share: memory figures, server processes,
+devices enrolled and approved to sign their requests."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import resource
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from edge_sync.signing import RequestSigner
 
 
 def peak_rss_mb() -> float:
@@ -69,3 +75,34 @@ def serving(argv: list[str], port: int, *, env: dict[str, str] | None = None, lo
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+def enrolled_device(base_url: str, database_url: str, store_id: str, device_id: str, key_dir: Path) -> RequestSigner:
+    """A device's request signer, enrolled as a real device is: its key made and kept on the device
+    (a 0600 file in `key_dir`, the file key store), its enrolment asked over HTTP signed with that
+    key, then approved by the operator's `backroom devices approve` on the service database."""
+    from app.cli import main as backroom
+    from edge_sync.keys import FileKeyStore, load_or_create
+    from edge_sync.signature_profile import key_id
+    from edge_sync.signing import RequestSigner, enrol
+
+    signer = RequestSigner(store_id, device_id, load_or_create(FileKeyStore(key_dir), key_id(store_id, device_id)))
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        enrol(http, signer, name=f"bench {device_id}")
+    with contextlib.redirect_stdout(io.StringIO()) as said:
+        code = backroom(["devices", "approve", device_id, "--database-url", database_url, "--store-id", store_id])
+    if code != 0:
+        raise RuntimeError(f"`backroom devices approve {device_id}` failed: {said.getvalue().strip()}")
+    return signer
+
+
+def device_signer(key_dir: Path, store_id: str, device_id: str) -> RequestSigner:
+    """The signer of a device whose key `enrolled_device` left in `key_dir` (another process's)."""
+    from edge_sync.keys import FileKeyStore
+    from edge_sync.signature_profile import key_id
+    from edge_sync.signing import RequestSigner
+
+    key = FileKeyStore(key_dir).load(key_id(store_id, device_id))
+    if key is None:
+        raise RuntimeError(f"no key for device {store_id}/{device_id} in {key_dir}: enrol it first")
+    return RequestSigner(store_id, device_id, key)
