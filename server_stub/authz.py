@@ -12,7 +12,9 @@ against the API.
     op:task.create/assign/...      -         yes     yes     supervising work
     task.take_over                 -         yes     yes     act on a task another device holds
     exception.resolve              -         yes     yes
-    count.approve                  -         yes     yes     approve or reject a count variance
+    count.approve                  -         yes     yes     approve or reject a count variance, also
+                                                             as the approver an op names
+    receipt.approve_over           -         yes     yes     approve receiving past the PO/ASN
     device.approve / revoke        -         yes     yes     enrol a device, or cut it off
     session.start                 yes        yes     yes
 """
@@ -48,6 +50,7 @@ class Action(StrEnum):
     TASK_TAKE_OVER = "task.take_over"
     EXCEPTION_RESOLVE = "exception.resolve"
     COUNT_APPROVE = "count.approve"
+    RECEIPT_APPROVE_OVER = "receipt.approve_over"
     DEVICE_APPROVE = "device.approve"
     DEVICE_REVOKE = "device.revoke"
     SESSION_START = "session.start"
@@ -62,7 +65,8 @@ _EVERYONE: Final = frozenset({
 })
 _SUPERVISING: Final = frozenset({
     Action.TASK_CREATE, Action.TASK_ASSIGN, Action.TASK_REPRIORITISE, Action.TASK_CANCEL, Action.TASK_TAKE_OVER,
-    Action.EXCEPTION_RESOLVE, Action.COUNT_APPROVE, Action.DEVICE_APPROVE, Action.DEVICE_REVOKE,
+    Action.EXCEPTION_RESOLVE, Action.COUNT_APPROVE, Action.RECEIPT_APPROVE_OVER, Action.DEVICE_APPROVE,
+    Action.DEVICE_REVOKE,
 })
 
 TABLE: Final[dict[Role, frozenset[Action]]] = {
@@ -71,6 +75,16 @@ TABLE: Final[dict[Role, frozenset[Action]]] = {
     Role.ADMIN: _EVERYONE | _SUPERVISING,
 }
 """Role → the actions it may take. Anything not listed is refused."""
+
+
+APPROVER_FIELDS: Final[dict[OpType, dict[str, Action]]] = {
+    OpType.COUNT_RECORD: {"approved_by": Action.COUNT_APPROVE},
+    OpType.RECEIPT_RECEIVE: {"approved_by": Action.RECEIPT_APPROVE_OVER},
+}
+"""Every op payload field that names the person approving the op, and the action that person takes.
+
+The op's maker needs only the op's own action; the person named must be allowed this one, with the
+role they had in the store when the op was made (server_stub.appliers checks it before applying)."""
 
 
 def action_for_op(op_type: OpType) -> Action:
@@ -91,6 +105,21 @@ def refusal(user_id: str, role: str | None, action: Action) -> str:
     who = f"{user_id} is {role}" if role else f"{user_id} has no role in this store"
     roles = [r.value for r, actions in TABLE.items() if action in actions]
     return f"{action.value} needs a {' or '.join(roles)}; {who}: ask a manager"
+
+
+def approver_refusal(op_type: OpType, field: str, approver_id: str, role: str | None, maker_id: str,
+                     store_id: str) -> str:
+    """Why the person an op names in `field` may not approve it, in words a person can act on."""
+    action = APPROVER_FIELDS[op_type][field]
+    roles = " or ".join(r.value for r, actions in TABLE.items() if action in actions)
+    if role is None:
+        who = f"{approver_id}, who is not known in store {store_id}"
+    elif approver_id == maker_id:
+        who = f"{approver_id} themself, who is {role} in store {store_id}"
+    else:
+        who = f"{approver_id}, who is {role} in store {store_id}"
+    return (f"{field} names {who}; {action.value} needs a {roles}. Nothing was posted: "
+            f"resend it without {field} for a manager to decide, or with a manager's approval")
 
 
 class HasRole(Protocol):

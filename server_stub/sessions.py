@@ -124,3 +124,16 @@ def session_for_op(tx: StoreTx, op: Op, effective_at: dt.datetime) -> OpSession:
         return OpSession(None, f"session {op.session_id} (started {how} {record.started_at:%Y-%m-%d %H:%M} UTC) had ended at "
                                f"{record.expires_at:%Y-%m-%d %H:%M} UTC when this op was made; sign in again and resend it")
     return OpSession(record.role.value)
+
+
+def role_at(tx: StoreTx, user_id: str, at: dt.datetime) -> str | None:
+    """The role `user_id` had in this store at `at`: that of a session of theirs open then (the role
+    recorded when it started), else their role in the store's user list now; None when unknown."""
+    s = t.sessions
+    row = tx.conn.execute(
+        sa.select(s.c.role)
+        .where(s.c.store_id == tx.store_id, s.c.user_id == user_id, s.c.started_at <= at + CLOCK_SKEW, s.c.expires_at > at)
+        .order_by(s.c.started_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return str(row) if row is not None else lookups.user_role(tx, user_id)

@@ -407,3 +407,41 @@ def test_sql_in_free_text_is_kept_as_text_and_touches_no_table(world: World) -> 
     assert response.status_code == 201, response.text
     assert world.http.get(f"/v1/stores/{STORE}/tasks/T-NEW", auth=world.tablet).json()["title"] == SQL
     assert set(sa.inspect(world.engine).get_table_names()) >= {"ledger", "ops", "tasks"}
+
+
+# ---------------------------------------------------------------------------------------------
+# An op naming an approver who may not approve (authz.APPROVER_FIELDS)
+# ---------------------------------------------------------------------------------------------
+
+
+def _variance(approved_by: str) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {"count_id": "C-F", "location_id": "A-01", "item_id": "I-5", "counted_qty": 0, "approved_by": approved_by,
+            "started_at": (now - dt.timedelta(minutes=2)).isoformat(), "counted_at": (now - dt.timedelta(minutes=1)).isoformat()}
+
+
+FORGED_APPROVALS = [
+    ("an associate approving their own count variance", OpType.COUNT_RECORD, _variance("U-ASSOC"),
+     "approved_by names U-ASSOC themself, who is associate"),
+    ("an associate naming another associate as a count's approver", OpType.COUNT_RECORD, _variance("U-ASSOC2"),
+     "approved_by names U-ASSOC2, who is associate"),
+    ("a count approved by someone the store does not know", OpType.COUNT_RECORD, _variance("U-GHOST"),
+     "approved_by names U-GHOST, who is not known in store S-100"),
+    ("an associate approving their own over-receipt", OpType.RECEIPT_RECEIVE,
+     {"receipt_id": "R-F", "po_id": "PO-1", "item_id": "I-2", "gtin": "00000000000002", "qty": 40, "approved_by": "U-ASSOC"},
+     "receipt.approve_over needs a manager or admin"),
+]
+
+
+@pytest.mark.parametrize(("op_type", "payload", "says"), [row[1:] for row in FORGED_APPROVALS],
+                         ids=[row[0] for row in FORGED_APPROVALS])
+def test_an_op_naming_an_approver_who_may_not_approve_is_rejected_and_posts_nothing(
+    world: World, op_type: OpType, payload: dict[str, Any], says: str
+) -> None:
+    before = world.snapshot(JOURNAL)
+    response = world.push(world.op(op_type.value, payload))
+    assert response.status_code == 200, response.text
+    result = response.json()["results"][0]
+    assert result["status"] == "rejected", result
+    assert says in result["reason"] and "Nothing was posted" in result["reason"], result["reason"]
+    assert world.snapshot(JOURNAL) == before
