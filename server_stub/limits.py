@@ -39,9 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["BodySizeLimit", "DeviceRateLimit", "RouteLimit", "TokenBucket", "device_key", "install_limits"]
 
 _KEYID = re.compile(r'keyid="([^"]{1,128})"')
-# A device id (the contract's Id), or a signature keyid `<store_id>/<device_id>`; anything else
-# names no device.
-_DEVICE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}(/[A-Za-z0-9._:\-]{1,64})?")
+# A device id (the contract's Id); anything else names no device.
+_DEVICE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 
 
 def _error(code: str, message: str) -> bytes:
@@ -176,7 +175,8 @@ def device_key(scope: Scope) -> tuple[str, str]:
     headers = Headers(scope=scope)
     claimed = headers.get("x-device-id")
     if not claimed and (match := _KEYID.search(headers.get("signature-input", ""))):
-        claimed = match.group(1)
+        # The keyid is `<store_id>/<device_id>`: the bucket is the device's, as X-Device-Id names it.
+        claimed = match.group(1).rpartition("/")[2]
     if claimed and _DEVICE_ID.fullmatch(claimed):
         return f"device:{claimed}@{host}", f"device {claimed}"
     return f"client:{host}", f"client {host}"

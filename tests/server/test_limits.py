@@ -14,11 +14,11 @@ from server_stub.limits import DeviceRateLimit, TokenBucket, device_key
 from server_stub.masterdata import load_master_data
 from server_stub.settings import Settings
 from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data
+from tests.support.devices import approved_device
 
-# The limits are tested on their own, keyed by X-Device-Id, so this app explicitly takes unsigned
-# requests (signatures are tested in test_signatures.py; the default requires them).
-SMALL = Settings(max_body_bytes=2_000, max_push_body_bytes=20_000, device_rate_per_s=1.0, device_rate_burst=3,
-                 require_signatures=False)
+# Signatures are required, as by default: a refused size or rate is answered before any signature
+# check (so an unsigned flood costs no verification), and a signed device is keyed by its keyid.
+SMALL = Settings(max_body_bytes=2_000, max_push_body_bytes=20_000, device_rate_per_s=1.0, device_rate_burst=3)
 
 
 @pytest.fixture
@@ -80,8 +80,8 @@ def test_a_push_has_a_larger_limit_than_other_routes(small: AsgiClient) -> None:
     op = device.op("task.release", {"task_id": "T-x" + "x" * 60})
     body = json.dumps({"ops": [op.model_dump(mode="json")] * 1, "device_status": {"app_version": "a" * 32}})
     padded = body[:-1] + " " * (5_000 - len(body)) + "}"
-    response = small.post(f"/v1/stores/{STORE}/ops", content=padded.encode(),
-                          headers={"content-type": "application/json", "x-device-id": "HH-D"})
+    response = small.post(f"/v1/stores/{STORE}/ops", content=padded.encode(), auth=device.auth,
+                          headers={"content-type": "application/json"})
     assert response.status_code == 200, response.text
 
 
@@ -94,15 +94,26 @@ def test_a_content_length_that_is_not_a_number_is_a_400(small: AsgiClient) -> No
 
 def test_a_device_past_its_burst_gets_429_with_retry_after_and_others_are_not_held(small: AsgiClient) -> None:
     url = f"/v1/stores/{STORE}/tasks"
-    answers = [small.get(url, headers={"x-device-id": "HH-E"}).status_code for _ in range(4)]
+    engine = small.app.state.services.engine
+    hh_e, hh_f = approved_device(engine, STORE, "HH-E"), approved_device(engine, STORE, "HH-F")
+    answers = [small.get(url, auth=hh_e).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
-    refused = small.get(url, headers={"x-device-id": "HH-E"})
+    refused = small.get(url, auth=hh_e)
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
     assert _detail(refused)["code"] == "rate_limited"
     assert "device HH-E" in _detail(refused)["message"] and "retry" in _detail(refused)["message"]
-    assert small.get(url, headers={"x-device-id": "HH-F"}).status_code == 200
-    assert small.get("/healthz", headers={"x-device-id": "HH-E"}).status_code == 200
+    assert small.get(url, auth=hh_f).status_code == 200
+    assert small.get("/healthz", auth=hh_e).status_code == 200
+    # Its bucket is the device's, whichever way it names itself: X-Device-Id, or the signature's keyid.
+    assert small.get(url, headers={"x-device-id": "HH-E"}).status_code == 429
+
+
+def test_unsigned_requests_are_limited_too_and_refused_after(small: AsgiClient) -> None:
+    url = f"/v1/stores/{STORE}/tasks"
+    answers = [small.get(url, headers={"x-device-id": "HH-G"}) for _ in range(4)]
+    assert [(a.status_code, _detail(a)["code"]) for a in answers] == [
+        (401, "signature_missing"), (401, "signature_missing"), (401, "signature_missing"), (429, "rate_limited")]
 
 
 def test_the_bucket_refills_at_its_rate() -> None:
@@ -119,7 +130,7 @@ def test_a_claimed_device_is_keyed_with_its_address_so_it_cannot_spend_another_c
 
     assert device_key(scope([(b"x-device-id", b"HH-1")], "10.0.0.5")) == ("device:HH-1@10.0.0.5", "device HH-1")
     sig = b'sig1=("@method" "@path");created=1;keyid="S-100/HH-2";alg="ed25519"'
-    assert device_key(scope([(b"signature-input", sig)], "10.0.0.6"))[0] == "device:S-100/HH-2@10.0.0.6"
+    assert device_key(scope([(b"signature-input", sig)], "10.0.0.6")) == ("device:HH-2@10.0.0.6", "device HH-2")
     assert device_key(scope([(b"x-device-id", b"<script>")], "10.0.0.7"))[0] == "client:10.0.0.7"
     assert device_key(scope([], "10.0.0.8", {"device_id": "HH-9"}))[0] == "device:HH-9"
 
