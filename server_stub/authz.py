@@ -87,6 +87,10 @@ The op's maker needs only the op's own action; the person named must be allowed 
 role they had in the store when the op was made (server_stub.appliers checks it before applying)."""
 
 
+APPROVAL_ACTIONS: Final = frozenset(a for fields in APPROVER_FIELDS.values() for a in fields.values())
+"""Actions taken by the person an op names as approving it (some have an endpoint too: count.approve)."""
+
+
 def action_for_op(op_type: OpType) -> Action:
     """The action an op of this type is."""
     return _OP_ACTIONS[op_type]

@@ -7,6 +7,10 @@ and returns an `Outcome`. The bus records the command id and the outcome in the 
 then commits: a second `handle` of the same command id returns the first outcome (marked
 `repeated`) and writes nothing. A refusal is a `DomainError` raised by the handler; the transaction
 is rolled back and the error reaches the caller unchanged.
+
+A command from a session that has ended (the offline policy, `app.services.people`: 12 hours from
+an online sign-in, 4 from an offline one, or signed out) is refused with `people.SessionExpired`
+before its handler runs; a repeat of a command already handled still gets its first outcome.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from app.domain.commands import Command
 from app.domain.context import Actor, Clock
 from app.domain.policy import StorePolicy
+from app.services import people
 from edge_sync.uow import UnitOfWork, UnitOfWorkFactory
 
 
@@ -66,7 +71,8 @@ class MessageBus:
         """Called after each commit (the sync scheduler's `kick`); must not block."""
 
     def handle(self, command: Command, actor: Actor) -> Outcome:
-        """Handle `command` for `actor`; raises DomainError when refused."""
+        """Handle `command` for `actor`; raises DomainError when refused (SessionExpired when the
+        actor's session has ended)."""
         handler = self._handlers.get(type(command))
         if handler is None:
             raise UnknownCommand(type(command).__name__)
@@ -75,6 +81,7 @@ class MessageBus:
             prior = uow.handled_command(command.command_id)
             if prior is not None:
                 return replace(_outcome_from(prior), repeated=True)
+            people.require_active_in(uow.conn, actor, self._clock.now())
             outcome = handler(command, uow, ctx)
             uow.record_command(
                 command.command_id,

@@ -53,6 +53,12 @@ SessionRegistrar = Callable[[contract.SessionStart], contract.SessionRecord]
 class SessionExpired(NotAllowed):
     """The session may no longer record ops: sign in again."""
 
+    code = "session_expired"
+
+
+SESSION_ENDED: Final = "Your session has ended: scan your badge to sign in again"
+"""What the screen says when a command comes from a session that has ended."""
+
 
 def sign_in_by_badge(
     uow_factory: UnitOfWorkFactory,
@@ -182,9 +188,29 @@ def session_of(uow_factory: UnitOfWorkFactory, session_id: str) -> Actor | None:
 
 def require_active(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> None:
     """SessionExpired unless the actor's session may still record ops at `now` (the offline policy)."""
-    current = session_of(uow_factory, actor.session_id)
-    if current is None or not current.is_active(now):
-        raise SessionExpired("Your session has ended: sign in again to carry on (your saved work is kept)")
+    with uow_factory() as uow:
+        require_active_in(uow.conn, actor, now)
+
+
+def require_active_in(conn: Connection, actor: Actor, now: dt.datetime) -> None:
+    """`require_active` inside the caller's transaction (the bus checks every command with it).
+
+    A session of this policy's form (`contract.session_id_for`) must be recorded on this device, not
+    signed out, and inside its window: one made up, or started on another device, is refused. An id
+    of the older form (before this policy, or an actor built by hand in a test) is held only to the
+    actor's own `expires_at`, as the service holds the ops of such sessions to no window.
+    """
+    if not actor.is_active(now):
+        raise SessionExpired(SESSION_ENDED)
+    if contract.parse_session_id(actor.session_id) is None:
+        return
+    row = conn.execute(select(sessions_t.c.user_id, sessions_t.c.device_id, sessions_t.c.expires_at, sessions_t.c.ended_at)
+                       .where(sessions_t.c.session_id == actor.session_id)).first()
+    if row is None or row.user_id != actor.user_id or (actor.device_id and row.device_id != actor.device_id):
+        raise SessionExpired(SESSION_ENDED)
+    ended = row.expires_at if row.ended_at is None else min(row.expires_at, row.ended_at)
+    if now >= ended:
+        raise SessionExpired(SESSION_ENDED)
 
 
 def sign_out(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> None:
