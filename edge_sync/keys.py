@@ -2,13 +2,15 @@
 
     key = device_key(store_id, device_id, key_dir)   # load, or make on first use
 
-Where the OS has a keystore (`keyring` finds a real backend: macOS Keychain, Windows Credential
-Locker, Secret Service, KWallet), the private key lives there. Elsewhere (a headless Linux box, a
-container, a handheld without a keystore backend) it lives in a file that only the app's user may
-read: created 0600, and refused at load when group or others can read or write it, because a key
-others could have copied no longer proves which device is speaking.
+Kept through the device's one keystore seam (edge_sync.keystore), under the name
+`<store_id>/<device_id>`: in the OS keystore where `keyring` finds a real backend (macOS Keychain,
+Windows Credential Locker, Secret Service, KWallet), as the raw key in base64 under the service
+"backroom-device-key"; elsewhere (a headless Linux box, a container, a handheld without a keystore
+backend) as a PEM file in `key_dir` that only the app's user may read: created 0600, never written
+over, and refused at load when group or others can read or write it, because a key others could
+have copied no longer proves which device is speaking.
 
-Errors:
+Errors (edge_sync.keystore's):
 
     KeyStoreError         the key cannot be kept or read; the message says what to do
     └── KeyFileUnsafe     the key file's permissions let others read or change it
@@ -16,155 +18,119 @@ Errors:
 
 from __future__ import annotations
 
-import base64
-import os
-import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.backend
-import keyring.errors
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge_sync import keystore
+from edge_sync.keystore import Armour, KeyFileUnsafe, KeyStoreError, os_keyring
 from edge_sync.signature_profile import encode_public_key, key_id
 
+if TYPE_CHECKING:
+    import keyring.backend
+
+__all__ = [
+    "KEYRING_SERVICE", "FileKeyStore", "KeyFileUnsafe", "KeyStore", "KeyStoreError", "KeyringKeyStore", "default_keystore",
+    "device_key", "load_or_create", "os_keystore_backend", "public_key_text",
+]
+
 KEYRING_SERVICE = "backroom-device-key"
-_NO_BACKEND = ("keyring.backends.fail", "keyring.backends.null")
-
-
-class KeyStoreError(Exception):
-    """The device key cannot be kept or read."""
-
-
-class KeyFileUnsafe(KeyStoreError):
-    """The key file can be read or changed by users other than the app's."""
-
-
-class KeyStore(Protocol):
-    """Where a device keeps its private key."""
-
-    name: str
-
-    def load(self, ident: str) -> Ed25519PrivateKey | None:
-        """The key kept under `ident`, or None when there is none yet."""
-        ...
-
-    def save(self, ident: str, key: Ed25519PrivateKey) -> None:
-        """Keep `key` under `ident`."""
-        ...
 
 
 def _raw(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
 
 
-@dataclass
-class KeyringKeyStore:
-    """The OS keystore through `keyring`; the key is kept as base64 text under one service name."""
+def _to_pem(raw: bytes) -> bytes:
+    key = Ed25519PrivateKey.from_private_bytes(raw)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
-    backend: keyring.backend.KeyringBackend
-    name: str = "os-keystore"
+
+def _from_pem(data: bytes) -> bytes:
+    key = serialization.load_pem_private_key(data, password=None)  # ValueError when it is not PEM
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("not an Ed25519 key")
+    return _raw(key)
+
+
+PEM = Armour(dump=_to_pem, load=_from_pem)
+"""A device key's file: the PKCS#8 PEM of the key, as OpenSSL and every tool reads it."""
+
+
+class KeyStore:
+    """Where a device keeps its private key: a keystore (edge_sync.keystore) holding it as raw bytes."""
+
+    name = "keystore"
+
+    def __init__(self, secrets: keystore.KeyStore) -> None:
+        self.secrets = secrets
 
     def load(self, ident: str) -> Ed25519PrivateKey | None:
-        """The key kept under `ident` in the keystore, or None."""
-        try:
-            text = self.backend.get_password(KEYRING_SERVICE, ident)
-        except keyring.errors.KeyringError as exc:
-            raise KeyStoreError(f"the OS keystore did not answer ({exc}); unlock it and start again") from exc
-        if text is None:
+        """The key kept under `ident`, or None when there is none yet."""
+        raw = self.secrets.get(ident)
+        if raw is None:
             return None
         try:
-            return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text))
+            return Ed25519PrivateKey.from_private_bytes(raw)
         except ValueError as exc:
-            raise KeyStoreError(
-                f"the OS keystore entry {KEYRING_SERVICE}/{ident} is not an Ed25519 key; delete it and enrol again"
-            ) from exc
+            raise KeyStoreError(f"the device key {ident} is not an Ed25519 key; delete it and enrol again") from exc
 
     def save(self, ident: str, key: Ed25519PrivateKey) -> None:
-        """Keep `key` in the keystore."""
-        try:
-            self.backend.set_password(KEYRING_SERVICE, ident, base64.b64encode(_raw(key)).decode("ascii"))
-        except keyring.errors.KeyringError as exc:
-            raise KeyStoreError(f"the OS keystore refused the device key ({exc}); unlock it and start again") from exc
+        """Keep `key` under `ident` (never over a key kept there)."""
+        self.secrets.put(ident, _raw(key))
 
 
-@dataclass
-class FileKeyStore:
+class KeyringKeyStore(KeyStore):
+    """The device key in the OS keystore, through `keyring`."""
+
+    name = "os-keystore"
+
+    def __init__(self, backend: keyring.backend.KeyringBackend | None = None) -> None:
+        super().__init__(keystore.KeyringKeyStore(backend, KEYRING_SERVICE))
+
+
+class FileKeyStore(KeyStore):
     """One PEM file per key in `directory`, readable and writable by the app's user only (0600)."""
 
-    directory: Path
-    name: str = "file"
+    name = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.files = keystore.FileKeyStore(directory, PEM)
+        super().__init__(self.files)
+
+    @property
+    def directory(self) -> Path:
+        """Where the key files are."""
+        return self.files.directory
 
     def path_for(self, ident: str) -> Path:
         """The file that holds the key kept under `ident`."""
-        return self.directory / (ident.replace("/", "__") + ".key")
-
-    def load(self, ident: str) -> Ed25519PrivateKey | None:
-        """The key in the file, or None; KeyFileUnsafe when others may read or change the file."""
-        path = self.path_for(ident)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise KeyStoreError(f"cannot read the device key {path}: {exc.strerror}") from exc
-        with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise KeyFileUnsafe(
-                    f"the device key {path} can be read or changed by other users (mode {stat.S_IMODE(mode):04o}); "
-                    f"run `chmod 600 {path}` if only this device's user ever had it, else delete it and enrol again"
-                )
-            data = f.read()
-        try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except ValueError as exc:
-            raise KeyStoreError(f"the device key {path} is not a PEM private key; delete it and enrol again") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeyStoreError(f"the device key {path} is not an Ed25519 key; delete it and enrol again")
-        return key
-
-    def save(self, ident: str, key: Ed25519PrivateKey) -> None:
-        """Write the key to a new file created 0600 (never over an existing one)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(ident)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError as exc:
-            raise KeyStoreError(f"a device key already exists at {path}; it is not replaced") from exc
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-            f.flush()
-            os.fsync(f.fileno())
+        return self.files.path_for(ident)
 
 
 def os_keystore_backend() -> keyring.backend.KeyringBackend | None:
     """The OS keystore `keyring` found, or None when it has no usable backend here."""
-    backend = keyring.get_keyring()
-    if type(backend).__module__ in _NO_BACKEND or backend.priority <= 0:
-        return None
-    return backend
+    return os_keyring()
 
 
 def default_keystore(key_dir: Path, backend: keyring.backend.KeyringBackend | None = None) -> KeyStore:
-    """The OS keystore where there is one (or `backend`), else 0600 files in `key_dir`."""
-    found = backend if backend is not None else os_keystore_backend()
-    if found is None:
-        return FileKeyStore(key_dir)
-    return KeyringKeyStore(found)
+    """Where this device's key is kept: the device's keystore (edge_sync.keystore.default_keystore),
+    its files, when it has no OS keystore, as PEM in `key_dir`."""
+    secrets = keystore.default_keystore(key_dir, backend=backend, service=KEYRING_SERVICE, armour=PEM)
+    if isinstance(secrets, keystore.FileKeyStore):
+        return FileKeyStore(secrets.directory)
+    return KeyStore(secrets) if not isinstance(secrets, keystore.KeyringKeyStore) else KeyringKeyStore(secrets.backend)
 
 
 def load_or_create(store: KeyStore, ident: str) -> Ed25519PrivateKey:
     """The key kept under `ident`, made and kept first when there is none."""
-    key = store.load(ident)
-    if key is None:
-        key = Ed25519PrivateKey.generate()
-        store.save(ident, key)
-    return key
+    raw = keystore.get_or_create(store.secrets, ident, lambda: _raw(Ed25519PrivateKey.generate()))
+    try:
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except ValueError as exc:
+        raise KeyStoreError(f"the device key {ident} is not an Ed25519 key; delete it and enrol again") from exc
 
 
 def device_key(store_id: str, device_id: str, key_dir: Path,
