@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -54,6 +54,14 @@ def all_handlers() -> Mapping[type[Command], Handler]:
     return table
 
 
+@dataclass(slots=True)
+class ServiceLink:
+    """What the device knows of the service once `start_sync` has wired it: sign-in registers
+    sessions through it (online, 12 h), and starts them offline (4 h) while it is None or fails."""
+
+    register_session: people.SessionRegistrar | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """A wired device: its database, its units of work and its command bus."""
@@ -66,6 +74,7 @@ class Device:
     store_id: str
     device_id: str
     db_path: Path
+    service: ServiceLink = field(default_factory=ServiceLink)
 
 
 def build_device(
@@ -97,7 +106,10 @@ def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0,
     """
     http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(15.0, connect=5.0),
                         auth=auth if auth is not None else device_signer(device))
-    engine = SyncEngine(device.engine, SyncClient(http, store_id=device.store_id), app_version=APP_VERSION)
+    client = SyncClient(http, store_id=device.store_id)
+    # Sign-ins register their session through the same signed client, with its own ~1 s timeout.
+    device.service.register_session = client.start_session
+    engine = SyncEngine(device.engine, client, app_version=APP_VERSION)
     scheduler = SyncScheduler(engine, interval_s=interval_s)
     device.bus.after_commit = scheduler.kick
     scheduler.start()
@@ -115,10 +127,12 @@ def shell_view_model(device: Device) -> ShellViewModel:
     sign_in_pin: Callable[[str, str], tuple[Actor, str]] | None = None
     if by_pin is not None:
         def sign_in_pin(user: str, pin: str) -> tuple[Actor, str]:
-            result: tuple[Actor, str] = by_pin(device.uow, user, pin, device_id=device.device_id)
+            result: tuple[Actor, str] = by_pin(device.uow, user, pin, device_id=device.device_id, clock=device.clock,
+                                               online=device.service.register_session)
             return result
     shell = ShellViewModel(
-        sign_in=lambda badge: people.sign_in_by_badge(device.uow, badge, device_id=device.device_id),
+        sign_in=lambda badge: people.sign_in_by_badge(device.uow, badge, device_id=device.device_id, clock=device.clock,
+                                                      online=device.service.register_session),
         list_tasks=lambda actor, now: tasks.my_tasks(device.uow, actor, now),
         sync_status=lambda: sync_status(device.engine),
         clock=device.clock,

@@ -4,12 +4,13 @@ Tests pass `httpx.MockTransport` (unit) or talk to the real service on loopback 
 On 401 the client asks `refresh_session` for a new session once and repeats the request. Requests
 are signed by the client's `auth` (edge_sync.signing.RequestSigner); a refusal of the device itself
 (not enrolled, not approved, revoked, signature refused) raises NotEnrolled and refreshes nothing.
+A body the service finds too large (413) raises TooLarge, a BadAnswer: the engine sends less.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -27,6 +28,10 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None if value is None else max(0.0, float(value))
     except ValueError:
         return None
+
+
+SIGN_IN_TIMEOUT: Final = httpx.Timeout(connect=0.3, write=0.2, read=0.5, pool=0.1)
+"""At most about a second on the network for a sign-in: connect, send, then wait for the answer."""
 
 
 class SyncClient:
@@ -50,6 +55,17 @@ class SyncClient:
         body = f'{{"ops": [{", ".join(ops_json)}], "device_status": {status}}}'.encode()
         return self._call("POST", f"/v1/stores/{self.store_id}/ops", contract.PushResponse, content=body,
                           headers={"content-type": "application/json"})
+
+    def start_session(self, start: contract.SessionStart, *, timeout: httpx.Timeout | None = None) -> contract.SessionRecord:
+        """Record a sign-in with the service (an online session: the role now, 12 hours).
+
+        Sign-in waits on this, so it has its own short timeout (`SIGN_IN_TIMEOUT`, about a second in
+        all); Offline when the service does not answer in it, and the device starts the session
+        offline instead.
+        """
+        return self._call("POST", f"/v1/stores/{self.store_id}/sessions", contract.SessionRecord,
+                          content=start.model_dump_json().encode(), headers={"content-type": "application/json"},
+                          timeout=timeout or SIGN_IN_TIMEOUT)
 
     def changes(self, cursor: str, limit: int) -> contract.ChangesPage:
         """One page of the store's changes after `cursor`."""
@@ -76,6 +92,10 @@ class SyncClient:
             raise Offline("the service could not be reached") from exc
 
 
+class TooLarge(BadAnswer):
+    """The service refused the request's body as too large (413): send less in one request."""
+
+
 def _raise_for(response: httpx.Response) -> None:
     code = response.status_code
     if code < 400:
@@ -85,6 +105,8 @@ def _raise_for(response: httpx.Response) -> None:
         raise NotEnrolled(f"the service refused this device ({refusal}): {_detail(response)}")
     if code == 401:
         raise SessionExpired("the service no longer accepts this session: sign in again")
+    if code == 413:
+        raise TooLarge(f"the service refused the request as too large ({code}): {_detail(response)}")
     if code == 429:
         raise ServiceBusy("the service asked to slow down", retry_after=_retry_after(response))
     if code >= 500:
@@ -120,4 +142,4 @@ def _detail(response: httpx.Response) -> str:
     return str(detail)[:200]
 
 
-__all__ = ["NotEnrolled", "SyncClient", "SyncError"]
+__all__ = ["NotEnrolled", "SyncClient", "SyncError", "TooLarge"]
