@@ -209,10 +209,11 @@ def handheld_workflows(device: Device, actor: Callable[[], Actor | None]) -> Wor
     )
 
 
-def supervision_client(base_url: str, store_id: str) -> SupervisionClient:
-    """The manager tablet's client for store-wide reads and decisions on the central service."""
-    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0))
-    return SupervisionClient(http, store_id=store_id)
+def supervision_client(base_url: str, device: Device, *, auth: httpx.Auth | None = None) -> SupervisionClient:
+    """The manager tablet's client for store-wide reads and decisions, signed with `auth` (default: the device's key)."""
+    http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
+                        auth=auth if auth is not None else device_signer(device))
+    return SupervisionClient(http, store_id=device.store_id)
 
 
 def manager_view_model(device: Device, store: StoreReads) -> ManagerViewModel:

@@ -127,7 +127,7 @@ def _serve_app(device: object, port: int, base_url: str = "") -> int:
     assert isinstance(device, Device)
     # The manager's tablet is a device of its own: its task commands wait in its own outbox.
     tablet = build_device(device.db_path.parent / "tablet-1.db", store_id=device.store_id, device_id="tablet-1")
-    store = supervision_client(base_url, device.store_id)
+    store = supervision_client(base_url, tablet)  # signed with the tablet's key, enrolled by run()
     try:
         report = pull(SyncClient(store.http, store_id=device.store_id), tablet.engine)
         print(f"Tablet synced: {report.changes} changes in {report.pages} pages", flush=True)

@@ -126,6 +126,7 @@ class ManagerViewModel:
         self._tz = tz or dt.UTC
         self._new_id = new_id
         self._snapshot: Snapshot | None = None
+        self._unsent: set[str] = set()
         self.state = ManagerState()
 
     # --- session --------------------------------------------------------------------------------
@@ -161,6 +162,9 @@ class ManagerViewModel:
         self.state.sync_line = _own_line(status)
         if self.state.actor is None:
             return
+        # Read what this tablet has not sent before asking the service: an op the sync delivers
+        # between the two reads is then still shown from here, never lost between both.
+        self._unsent = self._local.unsent_task_ids()
         try:
             self._snapshot = Snapshot(
                 fetched_at=now, tasks=self._store.tasks(), approvals=list(self._store.approvals()),
@@ -295,7 +299,7 @@ class ManagerViewModel:
 
     def _draw(self, now: dt.datetime) -> None:
         name_of, tz, snap = self._name_of(), self._tz, self._snapshot
-        unsent = self._local.unsent_task_ids()
+        unsent = self._unsent
         self._draw_board(snap.tasks if snap else [], unsent, name_of, now)
         if snap is None:
             self.state.approvals, self.state.exceptions, self.state.devices, self.state.figures = [], [], [], None

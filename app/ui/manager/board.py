@@ -39,7 +39,8 @@ class BoardPanel:
         self.assignee_filter: ft.Dropdown = ft.Dropdown(label="Assignee", width=220, value="",
                                            on_select=lambda e: self._filter("assignee", self.assignee_filter.value))
         self.title = ft.TextField(label="New task", hint_text="e.g. Count aisle 3", width=300, dense=True,
-                                  on_submit=lambda e: self._create())
+                                  on_submit=lambda e: self._create(), on_change=lambda e: None)
+        # on_change keeps the typed text on the Python side, so a background redraw never wipes it.
         self.new_type = ft.Dropdown(label="Type", width=140, value="count", options=_options(list(TYPE_LABELS.items())))
         self.new_priority = ft.Dropdown(label="Priority", width=110, value="3",
                                         options=_options([(str(p), f"P{p}") for p in range(1, 6)]))
@@ -80,9 +81,11 @@ class BoardPanel:
         self.redraw()
 
     def _row(self, r: TaskRow) -> ft.Control:
-        assignee = ft.Dropdown(value=r.assignee_id or ANYONE, width=210, dense=True, disabled=r.closed,
-                               label="Assigned to", options=_options(_people(self.vm, everyone=None)))
-        assignee.on_select = lambda e, tid=r.task_id, dd=assignee: self._act(lambda: self.vm.assign(tid, dd.value))
+        assignee = ft.Column([
+            ft.Text("Assigned to", size=12, color=ft.Colors.BLUE_GREY_700),
+            ft.Text(r.assignee, size=15, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+        ], spacing=0, width=150)
+        give = ft.OutlinedButton("Assign", disabled=r.closed, on_click=lambda e, row=r: self._ask_assign(row))
         priority = ft.Dropdown(value=str(r.priority), width=96, dense=True, disabled=r.closed, label="Priority",
                                options=_options([(str(p), f"P{p}") for p in range(1, 6)]))
         priority.on_select = lambda e, tid=r.task_id, dd=priority: self._act(
@@ -96,7 +99,7 @@ class BoardPanel:
                     ft.Text(f"{r.status_label} · {r.detail}", size=13,
                             color=ft.Colors.ORANGE_900 if r.unsent else ft.Colors.BLUE_GREY_700),
                 ], spacing=2, expand=True),
-                assignee, priority,
+                assignee, give, priority,
                 ft.OutlinedButton("Cancel", disabled=r.closed, tooltip=f"Cancel {r.title}",
                                   on_click=lambda e, row=r: self._ask_cancel(row)),
             ], spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER),
@@ -107,6 +110,20 @@ class BoardPanel:
     def _act(self, fn: Callable[[], bool]) -> None:
         fn()
         self.redraw()
+
+    def _ask_assign(self, r: TaskRow) -> None:
+        def give(user_id: str) -> None:
+            if self.vm.assign(r.task_id, user_id):
+                self.page.pop_dialog()
+            self.redraw()
+
+        choices: list[ft.Control] = [ft.Button(name, width=300, on_click=lambda e, uid=uid: give(uid))
+                   for uid, name in _people(self.vm, everyone=None) if uid != (r.assignee_id or ANYONE)]
+        self.page.show_dialog(ft.AlertDialog(
+            title=ft.Text(f"Assign {r.title} to"),
+            content=ft.Column(choices, spacing=8, scroll=ft.ScrollMode.AUTO, height=420, width=320),
+            actions=[ft.TextButton("Keep as it is", on_click=lambda e: self.page.pop_dialog())],
+        ))
 
     def _ask_cancel(self, r: TaskRow) -> None:
         reason = ft.TextField(label="Why cancel it?", autofocus=True, width=420)

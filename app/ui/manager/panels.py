@@ -126,7 +126,7 @@ def figures_panel(vm: ManagerViewModel) -> ft.Control:
                                 ft.Text(t.value, size=28, weight=ft.FontWeight.BOLD),
                                 ft.Text(t.caption, size=12, color=ft.Colors.BLUE_GREY_700)], spacing=2),
                      padding=12, border_radius=8, bgcolor=ft.Colors.WHITE, border=ft.Border.all(1, ft.Colors.BLUE_GREY_100),
-                     expand=True)
+                     expand=True, height=124)
         for t in f.tiles
     ], spacing=12)
     charts = ft.Row([

@@ -1,0 +1,107 @@
+"""The manager's tablet in real Chromium at 1280x800: sign in, walk every panel, create and assign a task."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Demo, open_app, screenshot
+
+WAIT_MS = 45_000
+"""How long a step may take on a loaded 2-core CI machine."""
+DOCS = ROOT / "docs" / "screenshots"
+TABLET = {"width": 1280, "height": 800}
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def shot(page: object, name: str) -> Path:
+    """A screenshot kept as an artefact and in docs/screenshots/ for the README."""
+    path = screenshot(page, name)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, DOCS / f"{name}.png")
+    return path
+
+
+def _service_task(demo: Demo, title: str) -> tuple[str, str | None] | None:
+    """The task's status and assignee in the service's own database (its API takes signed requests only)."""
+    with sqlite3.connect(demo.data / "server.db") as conn:
+        row = conn.execute("SELECT status, assignee_id FROM tasks WHERE title = ?", (title,)).fetchone()
+    return None if row is None else (str(row[0]), row[1])
+
+
+def test_an_associate_badge_does_not_open_the_tablet(demo: Demo, browser: object) -> None:
+    page = open_app(browser, demo.app_url + "manager", **TABLET)
+    badge = page.get_by_role("textbox", name="Manager badge")  # type: ignore[attr-defined]
+    badge.wait_for(timeout=WAIT_MS)
+    badge.fill("BADGE-1001")
+    badge.press("Enter")
+    page.get_by_text("needs a manager's badge", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "tablet-sign-in-refused")
+    page.context.close()  # type: ignore[attr-defined]
+
+
+def test_a_manager_walks_the_panels_and_creates_and_assigns_a_task(demo: Demo, browser: object) -> None:
+    page = open_app(browser, demo.app_url + "manager", **TABLET)
+    badge = page.get_by_role("textbox", name="Manager badge")  # type: ignore[attr-defined]
+    badge.wait_for(timeout=WAIT_MS)
+    badge.fill("BADGE-2001")
+    badge.press("Enter")
+    page.get_by_text("Live from the store service", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("shown of", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "tablet-board")
+
+    # Create a task for anyone, then give it to someone from its row.
+    title = f"Count aisle 3 {int(time.time()) % 100000}"
+    field = page.get_by_role("textbox", name="New task")  # type: ignore[attr-defined]
+    field.fill(title)
+    field.press("Enter")  # Enter in the title field creates the task, as the Create task button does
+    page.get_by_text("Task created", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text(title).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    with sqlite3.connect(demo.data / "tablet-1.db") as conn:
+        [(op_type,)] = conn.execute("SELECT type FROM outbox WHERE json_extract(payload, '$.title') = ?", (title,)).fetchall()
+    assert op_type == "task.create"  # through the tablet's own outbox
+
+    page.get_by_text(title).scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Assign", exact=True).nth(_row_index(page, title)).click(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text(f"Assign {title} to").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    name = "Ana Costa"  # the demo store's first associate (BADGE-1001)
+    page.get_by_role("button", name=name).click(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text(f"Task assigned to {name}", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "tablet-board-assigned")
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        task = _service_task(demo, title)
+        if task is not None and task[1] is not None:
+            break
+        time.sleep(1)
+    assert task is not None and task[0] == "assigned", task  # the tablet's outbox reached the service
+
+    for panel, marker, name_ in (("Approvals", "Approvals (", "tablet-approvals"),
+                                 ("Exceptions", "Exceptions (", "tablet-exceptions"),
+                                 ("Devices", "Devices (", "tablet-devices"),
+                                 ("Figures", "Store figures", "tablet-figures")):
+        page.get_by_role("button", name=panel).first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
+        page.get_by_text(marker, exact=False).first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+        shot(page, name_)
+    page.get_by_text("Count accuracy").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("Pick fill rate").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
+
+
+def _row_index(page: object, title: str) -> int:
+    """Which of the board's Assign buttons sits on the same row as the task titled `title`."""
+    box = page.get_by_text(title).first.bounding_box()  # type: ignore[attr-defined]
+    assert box is not None, f"{title} is not on screen"
+    buttons = page.get_by_role("button", name="Assign", exact=True)  # type: ignore[attr-defined]
+    gaps = []
+    for i in range(buttons.count()):
+        other = buttons.nth(i).bounding_box()
+        gaps.append(abs((other["y"] + other["height"] / 2) - (box["y"] + box["height"] / 2)) if other else 1e9)
+    assert gaps, "no Assign buttons on the board"
+    return min(range(len(gaps)), key=gaps.__getitem__)
