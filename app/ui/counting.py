@@ -31,6 +31,7 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         def run() -> None:
             fn()
             render()
+            feed.refocus()
         return run
 
     def on_scan(text: str) -> None:
@@ -38,7 +39,7 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         render()
 
     feed = ScanFeed(on_scan)
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="units per next scan")
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="units per next scan")
     counting_view = ft.Column([
         tallies,
         ft.Row([big_button("Submit count", act(vm.submit), primary=True, expand=2),
@@ -76,4 +77,4 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         approval_view,
         counting_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=render, on_key=feed.on_key)
+    return Screen(root=root, render=render, on_key=feed.on_key, focus=feed.refocus)

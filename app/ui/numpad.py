@@ -23,12 +23,14 @@ def build_numpad(entry: Callable[[], NumberEntry], changed: Callable[[], None], 
     def redraw() -> None:
         display.value = entry().text
 
-    def key(text: str, action: Callable[[NumberEntry], None], *, tone: str | None = None) -> ft.Button:
+    def key(text: str, action: Callable[[NumberEntry], None], *, tone: str | None = None,
+            icon: ft.IconData | None = None) -> ft.Button:
         def click(e: ft.Event[ft.Button]) -> None:
             action(entry())
             redraw()
             changed()
-        return ft.Button(text, on_click=click, height=KEY_HEIGHT, expand=True, bgcolor=tone,
+        return ft.Button(None if icon else text, icon=icon, tooltip=text if icon else None, on_click=click,
+                         height=KEY_HEIGHT, expand=True, bgcolor=tone,
                          style=ft.ButtonStyle(text_style=ft.TextStyle(size=24, weight=ft.FontWeight.BOLD),
                                               shape=ft.RoundedRectangleBorder(radius=8)))
 
@@ -49,7 +51,7 @@ def build_numpad(entry: Callable[[], NumberEntry], changed: Callable[[], None], 
     rows.append(ft.Row([
         key("C", lambda n: n.reset(), tone=ft.Colors.BLUE_GREY_100),
         digit(0),
-        key("⌫", lambda n: n.back(), tone=ft.Colors.BLUE_GREY_100),
+        key("Delete", lambda n: n.back(), tone=ft.Colors.BLUE_GREY_100, icon=ft.Icons.BACKSPACE_OUTLINED),
     ], spacing=6))
     redraw()
     return ft.Column(rows, spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH), redraw

@@ -29,6 +29,7 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
         def run() -> None:
             fn()
             render()
+            feed.refocus()
         return run
 
     def on_scan(text: str) -> None:
@@ -38,9 +39,10 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
     def on_reason(text: str) -> None:
         vm.choose_reason(text)
         render()
+        feed.refocus()
 
     feed = ScanFeed(on_scan, label="Location label")
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="the right figure", show_steps=False)
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="the right figure", show_steps=False)
     buttons = ft.Row(spacing=8)
     open_view = ft.Column([
         ft.Container(content=ft.Column([detail, why], spacing=4), padding=12, border_radius=8,
@@ -79,6 +81,7 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
         def handler(e: ft.Event[ft.Container]) -> None:
             vm.select(seq)
             render()
+            feed.refocus()
         return handler
 
     root = ft.Column([title_row(title, on_home), banner.root, open_view, rows], spacing=10, visible=False,
@@ -88,4 +91,4 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
         if vm.state.fix_kind == "location":
             feed.on_key(e)
 
-    return Screen(root=root, render=render, on_key=on_key)
+    return Screen(root=root, render=render, on_key=on_key, focus=feed.refocus)

@@ -33,6 +33,7 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
         def run() -> None:
             fn()
             render()
+            feed.refocus()
         return run
 
     def on_scan(text: str) -> None:
@@ -42,9 +43,10 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
     def on_reason(text: str) -> None:
         vm.choose_short_reason(text)
         render()
+        feed.refocus()
 
     feed = ScanFeed(on_scan)
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="units per scan (or short)")
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="units per scan (or short)")
     line_view = ft.Column([
         ft.Row([big_button("Short…", act(vm.short), danger=True)], spacing=8),
         reasons,
@@ -56,18 +58,18 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
         title.value = st.title or "Pick"
         banner.show(st.answer)
         step.value = STEP_WORDS.get(st.step, st.step)
-        location.value = st.location_code or ("STG-…" if st.step == "stage" else "✓")
+        location.value = st.location_code or ("Staging" if st.step == "stage" else "Done")
         item.value = st.item
         progress.value = (f"{st.progress} · {st.lines_left} line{'s' if st.lines_left != 1 else ''} left"
                           if st.progress else "")
         line_view.visible = st.step in ("location", "item")
         reasons.visible = st.choosing_reason
         reasons.controls = [reason_list(SHORT_REASONS, on_reason, act(vm.cancel_short), "Why short?")]
-        pad.visible = not st.choosing_reason
+        pad.visible = st.step == "item" and not st.choosing_reason
         stops.controls = [
             ft.Row([ft.Text(s.location_code, size=14, weight=ft.FontWeight.BOLD, width=96),
                     ft.Text(s.what, size=14, expand=True),
-                    ft.Text("✓" if s.done else s.progress.split(" picked")[0], size=14,
+                    ft.Text("done" if s.done else s.progress.split(" picked")[0], size=14,
                             color=ft.Colors.GREEN_800 if s.done else None)])
             for s in st.stops
         ]
@@ -85,4 +87,4 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
         ft.Text("Walk", size=16, weight=ft.FontWeight.BOLD),
         stops,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=render, on_key=feed.on_key)
+    return Screen(root=root, render=render, on_key=feed.on_key, focus=feed.refocus)

@@ -31,6 +31,7 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         def run() -> None:
             fn()
             render()
+            feed.refocus()
         return run
 
     def on_scan(text: str) -> None:
@@ -38,7 +39,7 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         render()
 
     feed = ScanFeed(on_scan)
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: None, label="units to put away")
+    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="units to put away")
     target_card = ft.Container(
         content=ft.Column([ft.Text("Put at", size=14), target, reason, override, item, take], spacing=2),
         padding=14, border_radius=10, bgcolor=ft.Colors.LIGHT_BLUE_50,
@@ -76,11 +77,13 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
     def act_reason(text: str) -> None:
         vm.choose_reason(text)
         render()
+        feed.refocus()
 
     def _select(key: str) -> Callable[[ft.Event[ft.Container]], None]:
         def handler(e: ft.Event[ft.Container]) -> None:
             vm.select(key)
             render()
+            feed.refocus()
         return handler
 
     root = ft.Column([
@@ -90,4 +93,4 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         selected_view,
         rows,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=render, on_key=feed.on_key)
+    return Screen(root=root, render=render, on_key=feed.on_key, focus=feed.refocus)

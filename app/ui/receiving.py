@@ -26,6 +26,7 @@ class ReceivingScreen:
     root: ft.Column
     render: Callable[[], None]
     on_key: Callable[[ft.KeyboardEvent], None]
+    focus: Callable[[], None]
 
 
 def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None]) -> ReceivingScreen:
@@ -33,7 +34,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     scans = ScanInput()
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
-    damaged = ft.Button(height=52, expand=True)
+    damaged = ft.Button("Damaged: off", height=52, expand=True)
     approval = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_100)
     totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
     manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
@@ -87,6 +88,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
             scans.clear()
             vm.open_asn(asn_id)
             render()
+            refocus()
         return handler
 
     def on_key(e: ft.KeyboardEvent) -> None:
@@ -100,11 +102,18 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         got = scans.typed(manual.value or "", time.monotonic())
         if got is not None:
             submit(got.text)
+        refocus()  # a submit drops the field's focus: keep it ready for the next scan
+
+    def refocus() -> None:
+        # A tapped button keeps the focus and a scan's Enter would press it again: focus the field.
+        if manual.page is not None and vm.state.receipt_id is not None:
+            page.run_task(manual.focus)
 
     def act(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
         def handler(e: ft.Event[ft.Button]) -> None:
             fn()
             render()
+            refocus()
         return handler
 
     def digit(d: int) -> ft.Button:
@@ -150,4 +159,4 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         pick_view,
         receipt_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return ReceivingScreen(root=root, render=render, on_key=on_key)
+    return ReceivingScreen(root=root, render=render, on_key=on_key, focus=refocus)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import flet as ft
 
@@ -15,3 +15,5 @@ class Screen:
     root: ft.Column
     render: Callable[[], None]
     on_key: Callable[[ft.KeyboardEvent], None]
+    focus: Callable[[], None] = field(default=lambda: None)
+    """Put the focus on the screen's scan field (so a scan's Enter presses no button)."""

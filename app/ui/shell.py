@@ -62,7 +62,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     screens: dict[str, Screen] = {}
     if receiving is not None:
         rcv = build_receiving(page, receiving, go_home)
-        screens["receiving"] = Screen(rcv.root, rcv.render, rcv.on_key)
+        screens["receiving"] = Screen(rcv.root, rcv.render, rcv.on_key, rcv.focus)
     if flows is not None:
         screens["putaway"] = build_putaway(page, flows.putaway, go_home)
         screens["counting"] = build_counting(page, flows.counting, go_home)
@@ -111,6 +111,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         current["name"] = name
         render()
         screens[name].render()
+        screens[name].focus()
 
     def _open_task(task_id: str) -> Callable[[ft.Event[ft.Container]], None]:
         def handler(e: ft.Event[ft.Container]) -> None:
@@ -186,7 +187,8 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         pin_display,
         *[ft.Row([digit(d) for d in trio], spacing=6) for trio in ((1, 2, 3), (4, 5, 6), (7, 8, 9))],
         ft.Row([ft.Button("C", on_click=pin_key(pin.clear), height=56, expand=True), digit(0),
-                ft.Button("⌫", on_click=pin_key(pin.back), height=56, expand=True)], spacing=6),
+                ft.Button(icon=ft.Icons.BACKSPACE_OUTLINED, tooltip="Delete", on_click=pin_key(pin.back), height=56,
+                          expand=True)], spacing=6),
         ft.Row([big_button("Sign in", submit_pin, primary=True), big_button("Cancel", toggle_pin(False))], spacing=8),
     ]
     pin_button.content = big_button("Sign in with PIN", toggle_pin(True))

@@ -115,7 +115,19 @@ class ScanFeed:
         self.field.value = ""
         if got is not None:
             self._submit(got.text)
+        self.refocus()  # a submit drops the field's focus: keep it ready for the next scan
 
     def clear(self) -> None:
         """Forget a half-typed scan (on opening a screen)."""
         self._scans.clear()
+
+    def refocus(self) -> None:
+        """Give focus back to the scan field after a tap.
+
+        A tapped button keeps the focus, and the Enter that ends the next wedge scan would press it
+        again (a second pad digit, Damaged switched back off). With the field focused, the burst
+        reaches the field and the page, and the field's submit is dropped as a repeat.
+        """
+        page = self.field.page
+        if isinstance(page, ft.Page) and self.field.visible:
+            page.run_task(self.field.focus)
