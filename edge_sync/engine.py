@@ -11,6 +11,13 @@ Settling (in one local transaction per batch):
     rejected             → parked with the service's reason, never resent as is; later ops go on
     out_of_order         → the service is missing earlier ops (for instance it was restored from
                            a backup): ops from its expected seq that were settled are sent again
+
+A batch the service refuses as too large (413) is halved and sent again, down to one op; the batch
+grows back by doubling after each push that gets through. An op too large on its own is parked
+with the reason, and its seq is still given to the service, so that the ops after it are not held
+up forever waiting for it: a stand-in with the op's envelope and no usable payload goes in its
+place, which the service records as rejected. The op itself is never sent; a person corrects it
+(smaller) and resends it as a new op, or dismisses it (edge_sync.parked).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select, update
 
 from edge_sync import contract, outbox
-from edge_sync.client import SyncClient
+from edge_sync.client import SyncClient, TooLarge
 from edge_sync.db import driver
 from edge_sync.errors import SyncError
 from edge_sync.pull import pull
@@ -56,6 +63,10 @@ class SyncReport:
     drained: bool = False
     """Nothing was left pending when the push phase ended."""
     pull_complete: bool = False
+    split: int = 0
+    """Batches the service refused as too large (413) and that were sent again in halves."""
+    too_large: int = 0
+    """Ops too large to send even alone: parked, their seq given to the service by a stand-in."""
     error: str | None = None
     retry_after: float | None = None
     results: dict[str, int] = field(default_factory=dict)
@@ -100,21 +111,62 @@ class SyncEngine:
     # --- push ---------------------------------------------------------------------------------
 
     def _push(self, report: SyncReport) -> None:
+        limit = self.batch
         while report.batches < MAX_BATCHES_PER_RUN:
             with self.db.connect() as conn:
-                batch = outbox.pending_batch(conn, limit=self.batch)
+                batch = outbox.pending_batch(conn, limit=limit)
                 status = self._status_report(conn)
             if not batch.ops:
                 report.drained = True
                 return
             sent_at = self.now()
-            response = self.client.push_body(batch.ops_json, status)
+            try:
+                response = self.client.push_body(batch.ops_json, status)
+            except TooLarge as exc:
+                report.batches += 1
+                if len(batch.ops) > 1:
+                    report.split += 1
+                    limit = max(1, len(batch.ops) // 2)
+                    continue
+                if not self._withhold(batch.ops[0], len(batch.ops_json[0].encode()), exc, status, report):
+                    return
+                continue
             answered_at = self.now()
             report.batches += 1
             report.sent += len(batch.ops)
+            limit = min(self.batch, limit * 2)
             if not self._settle(batch.ops, response, sent_at, answered_at, report):
                 return  # only out-of-order answers: try again next run, not in a tight loop
         report.drained = not self._has_pending()
+
+    def _withhold(self, op: tuple[int, str], size: int, refusal: TooLarge, status: contract.DeviceStatusReport,
+                  report: SyncReport) -> bool:
+        """Park an op too large to send alone, and give its seq to the service with a stand-in.
+
+        True when the op left the pending state (the stand-in was answered `rejected`, as it must
+        be: its payload fits no op type). Any other answer leaves it pending for the next run.
+        """
+        seq, op_id = op
+        with self.db.connect() as conn:
+            [wire] = outbox.pending_ops(conn, limit=1, after_seq=seq - 1)
+        stand_in = wire.model_dump(mode="json") | {"payload": {"withheld": f"op too large to send ({size} bytes)"}}
+        response = self.client.push_body([json.dumps(stand_in)], status)
+        report.sent += 1
+        answer = next((r for r in response.results if str(r.op_id) == op_id), None)
+        if answer is None or answer.status is not contract.OpStatus.REJECTED:
+            return False
+        reason = (f"This {wire.type.value} is too large for the service to take ({size:,} bytes in one request; "
+                  f"{refusal.message.split(': ', 1)[-1]}). It was not sent: correct it to hold less "
+                  "(fewer lines) and send it again, or dismiss it")[:500]
+        with UnitOfWork(self.db) as uow:
+            driver(uow.conn).execute(
+                "UPDATE outbox SET state = 'parked', result = ?, attempts = attempts + 1, last_error = ?, settled_at = ?"
+                " WHERE seq = ? AND state = 'pending'",
+                (json.dumps({"too_large": True, "bytes": size}), reason, self.now().isoformat(timespec="microseconds"), seq))
+            uow.commit()
+        report.parked += 1
+        report.too_large += 1
+        return True
 
     def _has_pending(self) -> bool:
         with self.db.connect() as conn:
