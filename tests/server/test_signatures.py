@@ -286,3 +286,24 @@ def test_a_refused_push_still_spends_its_nonce(client: AsgiClient, handheld: Dev
     assert wrong_store.status_code == 422
     again = client.post(f"/v1/stores/{STORE}/ops", json={"ops": [{"op_id": "not an op"}]}, auth=replay)
     assert again.status_code == 401 and again.json()["detail"]["code"] == "nonce_replayed"
+
+
+def test_a_push_writes_its_nonce_in_the_batch_transaction_and_a_read_alone(
+        client: AsgiClient, handheld: Device, app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server_stub.signatures import RequestNonce
+
+    alone: list[str] = []
+    keep_alone = RequestNonce.keep_alone
+
+    def counted(self: RequestNonce) -> None:
+        if not self.settled:
+            alone.append(self.nonce)
+        keep_alone(self)
+
+    monkeypatch.setattr(RequestNonce, "keep_alone", counted)
+    before = _counts(app)["nonces"]
+    assert handheld.send(PUTAWAY, {"item_id": "I-1", "from_location_id": "DOCK", "to_location_id": "A-01", "qty": 1})[
+        "status"] == "applied"
+    assert (alone, _counts(app)["nonces"]) == ([], before + 1)
+    assert client.get(f"/v1/stores/{STORE}/balances").status_code == 200
+    assert len(alone) == 1 and _counts(app)["nonces"] == before + 2
