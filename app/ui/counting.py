@@ -1,6 +1,7 @@
 """The cycle count screen: scan the location, scan what is there (or type how many), submit.
 
 Drawing only: decisions are in `app.viewmodels.counting.CountViewModel`. Blind: no expected figure.
+Redraws are targeted (`app.ui.patch`): a scan sends only the controls whose values changed.
 """
 
 from __future__ import annotations
@@ -10,12 +11,23 @@ from collections.abc import Callable
 import flet as ft
 
 from app.ui.numpad import build_numpad
+from app.ui.patch import Fill, Patch, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, title_row
-from app.viewmodels.counting import CountViewModel
+from app.viewmodels.counting import CountViewModel, Tally
 
 STEP_WORDS = {"location": "Scan the location label", "items": "Counting", "approval": "Manager approval",
               "done": "Done"}
+
+
+def _tally_row(current: Callable[[], Tally]) -> tuple[ft.Control, Fill[Tally]]:
+    description = ft.Text(size=16, expand=True)
+    qty = ft.Text(size=22, weight=ft.FontWeight.BOLD)
+
+    def fill(t: Tally, patch: Patch) -> None:
+        patch.set(description, value=t.description)
+        patch.set(qty, value=str(t.qty))
+    return ft.Row([description, qty]), fill
 
 
 def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None]) -> Screen:
@@ -26,20 +38,26 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
     location = ft.Text(size=40, weight=ft.FontWeight.BOLD, color=ft.Colors.BLUE_GREY_900)
     left = ft.Text(size=14)
     tallies = ft.Column(spacing=4)
+    tally_rows = Rows(tallies, _tally_row, empty=ft.Text("Nothing scanned here yet", size=15))
+
+    def redraw() -> None:
+        patch = Patch(page)
+        render(patch)
+        patch.send()
 
     def act(fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             fn()
-            render()
+            redraw()
             feed.refocus()
         return run
 
-    def on_scan(text: str) -> None:
+    def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)
-        render()
+        render(patch)
 
-    feed = ScanFeed(on_scan)
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="units per next scan")
+    feed = ScanFeed(page, on_scan)
+    pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units per next scan")
     counting_view = ft.Column([
         tallies,
         ft.Row([big_button("Submit count", act(vm.submit), primary=True, expand=2),
@@ -51,21 +69,18 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         big_button("Cancel: leave it for later", act(vm.cancel_approval)),
     ], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
-    def render() -> None:
+    def render(patch: Patch) -> None:
         st = vm.state
-        title.value = st.title or "Cycle count"
-        banner.show(st.answer)
-        step.value = ("Recount: " if st.recount else "") + STEP_WORDS.get(st.step, st.step)
-        location.value = st.location_code or "All counted"
-        left.value = f"{st.stops_left} location{'s' if st.stops_left != 1 else ''} left" if st.stops_left else ""
-        counting_view.visible = st.step == "items"
-        approval_view.visible = st.step == "approval"
-        tallies.controls = [
-            ft.Row([ft.Text(t.description, size=16, expand=True), ft.Text(str(t.qty), size=22, weight=ft.FontWeight.BOLD)])
-            for t in st.tallies
-        ] or [ft.Text("Nothing scanned here yet", size=15)]
-        redraw_pad()
-        page.update()
+        patch.set(title, value=st.title or "Cycle count")
+        banner.show(st.answer, patch)
+        patch.set(step, value=("Recount: " if st.recount else "") + STEP_WORDS.get(st.step, st.step))
+        patch.set(location, value=st.location_code or "All counted")
+        patch.set(left, value=f"{st.stops_left} location{'s' if st.stops_left != 1 else ''} left"
+                  if st.stops_left else "")
+        patch.set(counting_view, visible=st.step == "items")
+        patch.set(approval_view, visible=st.step == "approval")
+        tally_rows.show(st.tallies, patch)
+        redraw_pad(patch)
 
     card = ft.Container(content=ft.Column([step, location, left], spacing=2), padding=14, border_radius=10,
                         bgcolor=ft.Colors.LIGHT_BLUE_50)
@@ -77,4 +92,4 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         approval_view,
         counting_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=render, on_key=feed.on_key, focus=feed.refocus)
+    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus)

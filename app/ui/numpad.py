@@ -9,25 +9,28 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.patch import Patch
 from app.viewmodels.numpad import NumberEntry
 
 KEY_HEIGHT = 56
 
 
-def build_numpad(entry: Callable[[], NumberEntry], changed: Callable[[], None], *, label: str = "Quantity",
-                 show_steps: bool = True) -> tuple[ft.Column, Callable[[], None]]:
-    """The pad and a function that redraws its display; `entry()` gives the figure to edit."""
+def build_numpad(page: ft.Page, entry: Callable[[], NumberEntry], changed: Callable[[], None], *,
+                 label: str = "Quantity", show_steps: bool = True) -> tuple[ft.Column, Callable[[Patch], None]]:
+    """The pad and a function that redraws its display into a patch; `entry()` gives the figure to edit."""
     display = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     caption = ft.Text(label, size=14, color=ft.Colors.BLUE_GREY_700)
 
-    def redraw() -> None:
-        display.value = entry().text
+    def redraw(patch: Patch) -> None:
+        patch.set(display, value=entry().text)
 
     def key(text: str, action: Callable[[NumberEntry], None], *, tone: str | None = None,
             icon: ft.IconData | None = None) -> ft.Button:
         def click(e: ft.Event[ft.Button]) -> None:
             action(entry())
-            redraw()
+            patch = Patch(page)
+            redraw(patch)
+            patch.send()  # the display only, not the whole page
             changed()
         return ft.Button(None if icon else text, icon=icon, tooltip=text if icon else None, on_click=click,
                          height=KEY_HEIGHT, expand=True, bgcolor=tone,
@@ -53,5 +56,5 @@ def build_numpad(entry: Callable[[], NumberEntry], changed: Callable[[], None], 
         digit(0),
         key("Delete", lambda n: n.back(), tone=ft.Colors.BLUE_GREY_100, icon=ft.Icons.BACKSPACE_OUTLINED),
     ], spacing=6))
-    redraw()
+    display.value = entry().text
     return ft.Column(rows, spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH), redraw

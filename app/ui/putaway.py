@@ -1,6 +1,7 @@
 """The directed putaway screen: what waits on the dock, where it goes and why, scan item then location.
 
-Drawing only: decisions are in `app.viewmodels.putaway.PutawayViewModel`.
+Drawing only: decisions are in `app.viewmodels.putaway.PutawayViewModel`. Redraws are targeted
+(`app.ui.patch`): a scan sends only the controls whose values changed.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from collections.abc import Callable
 import flet as ft
 
 from app.ui.numpad import build_numpad
+from app.ui.patch import Fill, Patch, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, title_row
-from app.viewmodels.putaway import OVERRIDE_REASONS, PutawayViewModel
+from app.viewmodels.putaway import OVERRIDE_REASONS, AwaitingRow, PutawayViewModel
 
 
 def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], None]) -> Screen:
@@ -25,21 +27,49 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
     reason = ft.Text(size=15, color=ft.Colors.BLUE_GREY_700)
     override = ft.Text(size=15, color=ft.Colors.AMBER_900, weight=ft.FontWeight.BOLD)
     rows = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    reasons = ft.Column(visible=False)
+
+    def redraw() -> None:
+        patch = Patch(page)
+        render(patch)
+        patch.send()
 
     def act(fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             fn()
-            render()
+            redraw()
             feed.refocus()
         return run
 
-    def on_scan(text: str) -> None:
+    def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)
-        render()
+        render(patch)
 
-    feed = ScanFeed(on_scan)
-    pad, redraw_pad = build_numpad(lambda: vm.qty, lambda: feed.refocus(), label="units to put away")
+    def act_reason(text: str) -> None:
+        vm.choose_reason(text)
+        redraw()
+        feed.refocus()
+
+    def make_row(current: Callable[[], AwaitingRow]) -> tuple[ft.Control, Fill[AwaitingRow]]:
+        headline = ft.Text(size=17, weight=ft.FontWeight.W_600)
+        detail = ft.Text(size=14)
+
+        def select(e: ft.Event[ft.Container]) -> None:
+            vm.select(current().key)
+            redraw()
+            feed.refocus()
+
+        def fill(r: AwaitingRow, patch: Patch) -> None:
+            patch.set(headline, value=r.headline)
+            patch.set(detail, value=r.detail)
+        box = ft.Container(content=ft.Column([headline, detail], spacing=2), padding=12, border_radius=8,
+                           bgcolor=ft.Colors.BLUE_GREY_50, on_click=select)
+        return box, fill
+
+    feed = ScanFeed(page, on_scan)
+    pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units to put away")
+    reasons = ft.Column([reason_list(OVERRIDE_REASONS, act_reason, act(vm.cancel_override), "Why elsewhere?")],
+                        visible=False)
+    listed = Rows(rows, make_row, empty=ft.Text("Nothing waits on the dock", size=16))
     target_card = ft.Container(
         content=ft.Column([ft.Text("Put at", size=14), target, reason, override, item, take], spacing=2),
         padding=14, border_radius=10, bgcolor=ft.Colors.LIGHT_BLUE_50,
@@ -52,39 +82,22 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         pad,
     ], spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
-    def render() -> None:
+    def render(patch: Patch) -> None:
         st = vm.state
-        banner.show(st.answer)
+        banner.show(st.answer, patch)
         selected = st.selected is not None
-        selected_view.visible, rows.visible = selected, not selected
-        target.value, reason.value, item.value, take.value = st.target_code, st.target_reason, st.item, st.take
-        override.value = f"Elsewhere: {st.override_reason}" if st.override_reason else ""
-        override.visible = bool(st.override_reason)
-        reasons.visible = st.choosing_reason
-        reasons.controls = [reason_list(OVERRIDE_REASONS, act_reason, act(vm.cancel_override), "Why elsewhere?")]
-        pad.visible = not st.choosing_reason
-        redraw_pad()
-        rows.controls = [
-            ft.Container(
-                content=ft.Column([ft.Text(r.headline, size=17, weight=ft.FontWeight.W_600),
-                                   ft.Text(r.detail, size=14)], spacing=2),
-                padding=12, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50, on_click=_select(r.key),
-            )
-            for r in st.rows
-        ] or [ft.Text("Nothing waits on the dock", size=16)]
-        page.update()
-
-    def act_reason(text: str) -> None:
-        vm.choose_reason(text)
-        render()
-        feed.refocus()
-
-    def _select(key: str) -> Callable[[ft.Event[ft.Container]], None]:
-        def handler(e: ft.Event[ft.Container]) -> None:
-            vm.select(key)
-            render()
-            feed.refocus()
-        return handler
+        patch.set(selected_view, visible=selected)
+        patch.set(rows, visible=not selected)
+        patch.set(target, value=st.target_code)
+        patch.set(reason, value=st.target_reason)
+        patch.set(item, value=st.item)
+        patch.set(take, value=st.take)
+        patch.set(override, value=f"Elsewhere: {st.override_reason}" if st.override_reason else "",
+                  visible=bool(st.override_reason))
+        patch.set(reasons, visible=st.choosing_reason)
+        patch.set(pad, visible=not st.choosing_reason)
+        redraw_pad(patch)
+        listed.show(st.rows, patch)
 
     root = ft.Column([
         title_row(title, on_home),
@@ -93,4 +106,4 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         selected_view,
         rows,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=render, on_key=feed.on_key, focus=feed.refocus)
+    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus)

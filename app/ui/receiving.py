@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import flet as ft
 
+from app.ui.patch import Fill, Patch, Rows
 from app.ui.widgets import AnswerBanner
 from app.viewmodels.answer import Answer
-from app.viewmodels.receiving import ReceivingViewModel
+from app.viewmodels.receiving import AsnChoice, LineView, ReceivingViewModel
 from app.viewmodels.scan_input import ScanInput
 
 
@@ -29,79 +30,100 @@ class ReceivingScreen:
     focus: Callable[[], None]
 
 
+def _line_row(current: Callable[[], LineView]) -> tuple[ft.Control, Fill[LineView]]:
+    description = ft.Text(size=15, expand=True)
+    progress = ft.Text(size=15, weight=ft.FontWeight.BOLD)
+
+    def fill(ln: LineView, patch: Patch) -> None:
+        patch.set(description, value=ln.description)
+        patch.set(progress, value=ln.progress,
+                  color=ft.Colors.ORANGE_900 if ln.over else ft.Colors.GREEN_800 if ln.done else None)
+    return ft.Row([description, progress]), fill
+
+
 def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None]) -> ReceivingScreen:
     """Build the Receiving screen's controls; `on_back` returns to the home screen."""
     scans = ScanInput()
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
-    damaged = ft.Button("Damaged: off", height=52, expand=True)
+    damaged_text = ft.Text("Damaged: off", size=18, weight=ft.FontWeight.BOLD)
+    damaged = ft.Button(content=damaged_text, height=52, expand=True)
     approval = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_100)
     totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
     manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
     qty = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     lines = ft.Column(spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     asns = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    closed = ft.Column(spacing=4)
+    closed_lines = ft.Column(spacing=4)
+    closed = ft.Column([ft.Text("Discrepancies", size=18, weight=ft.FontWeight.BOLD), closed_lines], spacing=4)
     pick_view = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     receipt_view = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False)
+    line_rows = Rows(lines, _line_row)
+    closed_rows = Rows(closed_lines, _closed_row)
 
-    def render() -> None:
+    def make_asn(current: Callable[[], AsnChoice]) -> tuple[ft.Control, Fill[AsnChoice]]:
+        headline = ft.Text(size=17, weight=ft.FontWeight.W_600)
+        detail = ft.Text(size=14)
+
+        def fill(a: AsnChoice, patch: Patch) -> None:
+            patch.set(headline, value=a.headline)
+            patch.set(detail, value=a.detail)
+        box = ft.Container(content=ft.Column([headline, detail], spacing=2), padding=12, border_radius=8,
+                           bgcolor=ft.Colors.BLUE_GREY_50, on_click=lambda e: open_asn(current().asn_id))
+        return box, fill
+
+    asn_rows = Rows(asns, make_asn, empty=ft.Text("No deliveries to receive on this handheld", size=16))
+
+    def render(patch: Patch) -> None:
         st = vm.state
         in_receipt = st.receipt_id is not None
-        pick_view.visible, receipt_view.visible = not in_receipt, in_receipt
-        title.value = st.title if in_receipt else "Receive: pick a delivery"
-        banner.show(Answer(st.message, st.message_kind, st.answer_no))
-        damaged.content = ft.Text("Damaged: ON" if st.damaged else "Damaged: off", size=18, weight=ft.FontWeight.BOLD)
-        damaged.bgcolor = ft.Colors.RED_700 if st.damaged else None
-        damaged.color = ft.Colors.WHITE if st.damaged else None
-        approval.visible = bool(st.approval_for)
-        totals.value = st.totals
-        qty.value = f"×{st.qty}"
-        lines.controls = [
-            ft.Row([
-                ft.Text(ln.description, size=15, expand=True),
-                ft.Text(ln.progress, size=15, weight=ft.FontWeight.BOLD,
-                        color=ft.Colors.ORANGE_900 if ln.over else ft.Colors.GREEN_800 if ln.done else None),
-            ])
-            for ln in st.lines
-        ]
-        closed.visible = bool(st.closed_summary)
-        closed.controls = [ft.Text("Discrepancies", size=18, weight=ft.FontWeight.BOLD),
-                           *[ft.Text(s, size=15) for s in st.closed_summary]]
-        asns.controls = [
-            ft.Container(
-                content=ft.Column([ft.Text(a.headline, size=17, weight=ft.FontWeight.W_600),
-                                   ft.Text(a.detail, size=14)], spacing=2),
-                padding=12, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50, on_click=_open(a.asn_id),
-            )
-            for a in st.asns
-        ] or [ft.Text("No deliveries to receive on this handheld", size=16)]
-        page.update()
+        patch.set(pick_view, visible=not in_receipt)
+        patch.set(receipt_view, visible=in_receipt)
+        patch.set(title, value=st.title if in_receipt else "Receive: pick a delivery")
+        banner.show(Answer(st.message, st.message_kind, st.answer_no), patch)
+        patch.set(damaged_text, value="Damaged: ON" if st.damaged else "Damaged: off")
+        patch.set(damaged, bgcolor=ft.Colors.RED_700 if st.damaged else None,
+                  color=ft.Colors.WHITE if st.damaged else None)
+        patch.set(approval, visible=bool(st.approval_for))
+        patch.set(totals, value=st.totals)
+        patch.set(qty, value=f"×{st.qty}")
+        line_rows.show(st.lines, patch)
+        patch.set(closed, visible=bool(st.closed_summary))
+        closed_rows.show(st.closed_summary, patch)
+        asn_rows.show(st.asns, patch)
 
-    def submit(text: str) -> None:
+    def redraw() -> None:
+        patch = Patch(page)
+        render(patch)
+        patch.send()
+
+    def submit(text: str, patch: Patch) -> None:
         vm.scan(text)
         manual.value = ""
-        render()
+        patch.mark(manual)  # the client may hold typed keys Python has not seen: always send it
+        render(patch)
 
-    def _open(asn_id: str) -> Callable[[ft.Event[ft.Container]], None]:
-        def handler(e: ft.Event[ft.Container]) -> None:
-            scans.clear()
-            vm.open_asn(asn_id)
-            render()
-            refocus()
-        return handler
+    def open_asn(asn_id: str) -> None:
+        scans.clear()
+        vm.open_asn(asn_id)
+        redraw()
+        refocus()
 
     def on_key(e: ft.KeyboardEvent) -> None:
         if vm.state.receipt_id is None:
             return
         got = scans.key(e.key, time.monotonic(), shift=e.shift, ctrl=e.ctrl, alt=e.alt, meta=e.meta)
         if got is not None:
-            submit(got.text)
+            patch = Patch(page)
+            submit(got.text, patch)
+            patch.send()
 
     def on_manual(e: ft.Event[ft.TextField]) -> None:
         got = scans.typed(manual.value or "", time.monotonic())
+        patch = Patch(page)
         if got is not None:
-            submit(got.text)
+            submit(got.text, patch)
+        patch.send()  # also keeps Flet from redrawing the whole page after this submit
         refocus()  # a submit drops the field's focus: keep it ready for the next scan
 
     def refocus() -> None:
@@ -112,7 +134,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     def act(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
         def handler(e: ft.Event[ft.Button]) -> None:
             fn()
-            render()
+            redraw()
             refocus()
         return handler
 
@@ -159,4 +181,12 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         pick_view,
         receipt_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return ReceivingScreen(root=root, render=render, on_key=on_key, focus=refocus)
+    return ReceivingScreen(root=root, render=redraw, on_key=on_key, focus=refocus)
+
+
+def _closed_row(current: Callable[[], str]) -> tuple[ft.Control, Fill[str]]:
+    text = ft.Text(size=15)
+
+    def fill(line: str, patch: Patch) -> None:
+        patch.set(text, value=line)
+    return text, fill

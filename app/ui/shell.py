@@ -8,12 +8,14 @@ view-models. Page key events (keyboard-wedge scans) go to whichever screen is sh
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import flet as ft
 
 from app.ui.counting import build_counting
 from app.ui.parked import build_parked
+from app.ui.patch import Fill, Patch, Rows
 from app.ui.picking import build_picking
 from app.ui.putaway import build_putaway
 from app.ui.receiving import build_receiving
@@ -21,9 +23,11 @@ from app.ui.screen import Screen
 from app.ui.widgets import big_button
 from app.viewmodels.numpad import PinEntry
 from app.viewmodels.receiving import ReceivingViewModel
-from app.viewmodels.shell import ShellViewModel
+from app.viewmodels.shell import ShellViewModel, TaskRowView
 
 REFRESH_S = 5.0
+QUIET_S = 0.5
+"""A background redraw waits until no key has reached the page for this long (a scan is in progress)."""
 COLOURS = {"ok": ft.Colors.GREEN_800, "error": ft.Colors.RED_800, "info": ft.Colors.BLUE_GREY_700}
 
 
@@ -52,6 +56,9 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
                              spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     home_view = ft.Column(visible=False, spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     current = {"name": "home"}
+    last_key = [0.0]
+    """When the page last saw a key (monotonic): background redraws wait until a burst is over."""
+    attention_text = ft.Text(size=18, weight=ft.FontWeight.W_600)
 
     def go_home() -> None:
         current["name"] = "home"
@@ -69,41 +76,46 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         screens["picking"] = build_picking(page, flows.picking, go_home)
         screens["parked"] = build_parked(page, flows.parked, go_home)
 
-    def render() -> None:
+    def make_task(current: Callable[[], TaskRowView]) -> tuple[ft.Control, Fill[TaskRowView]]:
+        headline = ft.Text(size=18, weight=ft.FontWeight.W_600)
+        detail = ft.Text(size=14)
+        box = ft.Container(content=ft.Column([headline, detail], spacing=2), padding=12, border_radius=8,
+                           on_click=lambda e: open_task(current().task_id))
+
+        def fill(row: TaskRowView, patch: Patch) -> None:
+            patch.set(headline, value=row.headline)
+            patch.set(detail, value=row.detail)
+            patch.set(box, bgcolor=ft.Colors.AMBER_100 if row.urgent else ft.Colors.BLUE_GREY_50)
+        return box, fill
+
+    task_rows = Rows(tasks, make_task, empty=ft.Text("No open tasks", size=16))
+
+    def draw(patch: Patch) -> None:
         st = vm.state
-        sync_line.value = st.sync_line + ("  ›" if st.parked else "")
-        sync_line.color = ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900
-        sync_banner.bgcolor = ft.Colors.AMBER_100 if st.parked else None
-        message.value = st.message
-        message.color = COLOURS.get(st.message_kind, COLOURS["info"])
+        patch.set(sync_line, value=st.sync_line + ("  ›" if st.parked else ""),
+                  color=ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900)
+        patch.set(sync_banner, bgcolor=ft.Colors.AMBER_100 if st.parked else None)
         signed_in = st.actor is not None
         if not signed_in:
             current["name"] = "home"
         name = current["name"]
-        message.visible = name == "home"
-        sign_in_view.visible = not signed_in
-        pin_button.visible = st.pin_available and not pin_view.visible
-        pin_display.value = pin.masked
-        home_view.visible = signed_in and name == "home"
+        patch.set(message, value=st.message, color=COLOURS.get(st.message_kind, COLOURS["info"]),
+                  visible=name == "home")
+        patch.set(sign_in_view, visible=not signed_in)
+        patch.set(pin_button, visible=st.pin_available and not pin_view.visible)
+        patch.set(pin_display, value=pin.masked)
+        patch.set(home_view, visible=signed_in and name == "home")
         for key, screen in screens.items():
-            screen.root.visible = signed_in and name == key
-        greeting.value = f"{st.name} · {st.actor.role}" if st.actor else ""
-        attention.visible = st.parked > 0 and "parked" in screens
-        attention.content = ft.Text(f"Needs attention ({st.parked})", size=18, weight=ft.FontWeight.W_600)
-        tasks.controls = [
-            ft.Container(
-                content=ft.Column([
-                    ft.Text(row.headline, size=18, weight=ft.FontWeight.W_600),
-                    ft.Text(row.detail, size=14),
-                ], spacing=2),
-                padding=12,
-                border_radius=8,
-                bgcolor=ft.Colors.AMBER_100 if row.urgent else ft.Colors.BLUE_GREY_50,
-                on_click=_open_task(row.task_id),
-            )
-            for row in st.tasks
-        ] or [ft.Text("No open tasks", size=16)]
-        page.update()
+            patch.set(screen.root, visible=signed_in and name == key)
+        patch.set(greeting, value=f"{st.name} · {st.actor.role}" if st.actor else "")
+        patch.set(attention, visible=st.parked > 0 and "parked" in screens)
+        patch.set(attention_text, value=f"Needs attention ({st.parked})")
+        task_rows.show(st.tasks, patch)
+
+    def render() -> None:
+        patch = Patch(page)
+        draw(patch)
+        patch.send()
 
     def show(name: str) -> None:
         if name not in screens:
@@ -113,30 +125,31 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         screens[name].render()
         screens[name].focus()
 
-    def _open_task(task_id: str) -> Callable[[ft.Event[ft.Container]], None]:
-        def handler(e: ft.Event[ft.Container]) -> None:
-            vm.open_task(task_id)
-            route = vm.state.route
-            if route is None or flows is None:
-                render()
-                return
-            if route.screen == "receiving" and receiving is not None:
-                receiving.load()
-                if route.ref_id is not None:
-                    receiving.open_for_po(route.ref_id, route.task_id)
-            elif route.screen == "putaway":
-                flows.putaway.load(route.task_id)
-            elif route.screen == "counting":
-                flows.counting.open_task(route.task_id, route.title)
-            elif route.screen == "picking":
-                flows.picking.open_task(route.task_id)
-            show(route.screen)
-        return handler
+    def open_task(task_id: str) -> None:
+        vm.open_task(task_id)
+        route = vm.state.route
+        if route is None or flows is None:
+            render()
+            return
+        if route.screen == "receiving" and receiving is not None:
+            receiving.load()
+            if route.ref_id is not None:
+                receiving.open_for_po(route.ref_id, route.task_id)
+        elif route.screen == "putaway":
+            flows.putaway.load(route.task_id)
+        elif route.screen == "counting":
+            flows.counting.open_task(route.task_id, route.title)
+        elif route.screen == "picking":
+            flows.picking.open_task(route.task_id)
+        show(route.screen)
 
     def on_badge(e: ft.Event[ft.TextField]) -> None:
         vm.submit_badge(badge.value or "")
         badge.value = ""
-        render()
+        patch = Patch(page)
+        patch.mark(badge)  # the client holds what was typed: always send the cleared field
+        draw(patch)
+        patch.send()
 
     def action(fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -153,8 +166,9 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     def pin_key(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
         def handler(e: ft.Event[ft.Button]) -> None:
             fn()
-            pin_display.value = pin.masked
-            page.update()
+            patch = Patch(page)
+            patch.set(pin_display, value=pin.masked)
+            patch.send()
         return handler
 
     def submit_pin() -> None:
@@ -174,6 +188,10 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
 
     def on_key(e: ft.KeyboardEvent) -> None:
         # Scans arrive as page key events (see app.viewmodels.scan_input); the showing screen reads them.
+        # A scan is ~14 keys: a key only goes into the screen's buffer, and Flet must not redraw the
+        # page after each one (its auto-update); the Enter that completes a scan sends one patch.
+        ft.context.disable_auto_update()  # type: ignore[no-untyped-call]
+        last_key[0] = time.monotonic()
         screen = screens.get(current["name"])
         if screen is not None and vm.state.actor is not None:
             screen.on_key(e)
@@ -199,8 +217,8 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
             open_screen("parked", flows.parked.load)()
 
     sync_banner.on_click = open_parked
-    attention = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_200, visible=False,
-                             on_click=open_parked)
+    attention = ft.Container(content=attention_text, padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_200,
+                             visible=False, on_click=open_parked)
     entries: list[ft.Control] = []
     if receiving is not None:
         rv = receiving
@@ -222,9 +240,12 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     render()
 
     async def keep_fresh() -> None:
-        # The sync runs in the background: redraw the banner and the list every few seconds.
+        # The sync runs in the background: redraw the banner and the list every few seconds, only what
+        # changed, and never in the middle of a scan: a burst typed meanwhile would wait behind it.
         while True:
             await asyncio.sleep(REFRESH_S)
+            while (quiet := time.monotonic() - last_key[0]) < QUIET_S:
+                await asyncio.sleep(QUIET_S - quiet)
             vm.refresh()
             render()
 

@@ -4,11 +4,14 @@ answer), big buttons, and a list of reasons to tap. Drawing only."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 
 import flet as ft
 
+from app.ui.patch import Patch
 from app.viewmodels.answer import Answer
+from app.viewmodels.scan_input import ScanInput
 
 ANSWER_BG = {"ok": ft.Colors.GREEN_700, "error": ft.Colors.RED_700, "info": ft.Colors.BLUE_GREY_600,
              "warn": ft.Colors.AMBER_800}
@@ -31,23 +34,26 @@ class AnswerBanner:
         if not page.web and platform is not None and platform.is_mobile():
             self._haptic = ft.HapticFeedback()  # registers itself with the page (Flet service)
 
-    def show(self, answer: Answer) -> None:
+    def show(self, answer: Answer, patch: Patch) -> None:
         """Draw `answer`; a new one flashes (and vibrates on a phone or handheld)."""
-        self.root.visible = bool(answer.text)
-        self.text.value = answer.text
         fresh = answer.no != self._seen
         self._seen = answer.no
-        self.root.bgcolor = FLASH_BG.get(answer.kind) if fresh else ANSWER_BG.get(answer.kind)
+        patch.set(self.text, value=answer.text)
+        patch.set(self.root, visible=bool(answer.text),
+                  bgcolor=FLASH_BG.get(answer.kind) if fresh else ANSWER_BG.get(answer.kind))
         if fresh and answer.text:
             kind = answer.kind
-            self.page.run_task(self._settle, kind)
+            self.page.run_task(self._settle, kind, answer.no)
             if self._haptic is not None:
                 self.page.run_task(self._buzz, kind)
 
-    async def _settle(self, kind: str) -> None:
+    async def _settle(self, kind: str, no: int) -> None:
         await asyncio.sleep(FLASH_S)
-        self.root.bgcolor = ANSWER_BG.get(kind)
-        self.root.update()
+        if no != self._seen:
+            return  # a newer answer flashes now and settles itself
+        patch = Patch(self.page)
+        patch.set(self.root, bgcolor=ANSWER_BG.get(kind))
+        patch.send()
 
     async def _buzz(self, kind: str) -> None:
         assert self._haptic is not None
@@ -85,15 +91,16 @@ def title_row(title: ft.Text, on_home: Callable[[], None]) -> ft.Row:
 
 
 class ScanFeed:
-    """Feeds page keys (wedge bursts) and the visible field's submit into one `submit(text)`.
+    """Feeds page keys (wedge bursts) and the visible field's submit into one `submit(text, patch)`.
 
     The key path is `app.viewmodels.scan_input.ScanInput`; see its docstring for why scans are read
-    from page key events and not from a self-clearing field.
+    from page key events and not from a self-clearing field. Keys are only buffered: nothing is
+    drawn until Enter completes a scan, and then one patch carries the field and what the screen
+    changed (`submit` draws into the patch; the feed sends it).
     """
 
-    def __init__(self, submit: Callable[[str], None], *, label: str = "Barcode") -> None:
-        from app.viewmodels.scan_input import ScanInput
-
+    def __init__(self, page: ft.Page, submit: Callable[[str, Patch], None], *, label: str = "Barcode") -> None:
+        self._page = page
         self._scans = ScanInput()
         self._submit = submit
         self.field = ft.TextField(label=label, hint_text="Scan, or type and press Enter", text_size=18,
@@ -101,21 +108,25 @@ class ScanFeed:
 
     def on_key(self, e: ft.KeyboardEvent) -> None:
         """One page key event."""
-        import time
-
         got = self._scans.key(e.key, time.monotonic(), shift=e.shift, ctrl=e.ctrl, alt=e.alt, meta=e.meta)
         if got is not None:
-            self.field.value = ""
-            self._submit(got.text)
+            patch = Patch(self._page)
+            self._clear_field(patch)
+            self._submit(got.text, patch)
+            patch.send()
 
     def _typed(self, e: ft.Event[ft.TextField]) -> None:
-        import time
-
         got = self._scans.typed(self.field.value or "", time.monotonic())
-        self.field.value = ""
+        patch = Patch(self._page)
+        self._clear_field(patch)
         if got is not None:
-            self._submit(got.text)
+            self._submit(got.text, patch)
+        patch.send()
         self.refocus()  # a submit drops the field's focus: keep it ready for the next scan
+
+    def _clear_field(self, patch: Patch) -> None:
+        self.field.value = ""
+        patch.mark(self.field)  # the client may hold typed keys Python has not seen: always send it
 
     def clear(self) -> None:
         """Forget a half-typed scan (on opening a screen)."""
