@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from server_stub.api import enrolment, feeds, health, ops, store, tasks
 from server_stub.api import figures as figures_api
 from server_stub.api.deps import Services, signed_device
+from server_stub.api.readers import read_gate
 from server_stub.db import create_engine_for, is_sqlite, migrate
 from server_stub.errors import ServiceError
 from server_stub.ingest import Ingestor
@@ -70,7 +71,8 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
     # Every store endpoint takes only requests signed by an approved device of that store
     # (server_stub.signatures); /healthz and /metrics stay open for the platform's probes.
     app.state.signature_guard = SignatureGuard(engine, settings)
-    signed = [Depends(signed_device)]
+    # ...and every store GET is judged by the table of reads (server_stub.authz.READS), after the device.
+    signed = [Depends(signed_device), Depends(read_gate)]
     for module in (ops, feeds, tasks, store, health):
         app.include_router(module.router, dependencies=[] if module is health else signed)
     app.include_router(figures_api.router, dependencies=signed)

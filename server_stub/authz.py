@@ -17,6 +17,11 @@ against the API.
     receipt.approve_over           -         yes     yes     approve receiving past the PO/ASN
     device.approve / revoke        -         yes     yes     enrol a device, or cut it off
     session.start                 yes        yes     yes
+    supervision.read               -         yes     yes     read store-wide supervision data (READS)
+
+Reads (`READS`, by route): the device sync's reads need only a verified device; reads of
+store-wide supervision data need a manager's session too, presented as X-User-Id and X-Session-Id
+(server_stub.api.readers). Setting a route's entry to None relaxes it to the device alone.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class Action(StrEnum):
     DEVICE_APPROVE = "device.approve"
     DEVICE_REVOKE = "device.revoke"
     SESSION_START = "session.start"
+    SUPERVISION_READ = "supervision.read"
 
 
 _OP_ACTIONS: Final[dict[OpType, Action]] = {op_type: Action(f"op:{op_type.value}") for op_type in OpType}
@@ -66,7 +72,7 @@ _EVERYONE: Final = frozenset({
 _SUPERVISING: Final = frozenset({
     Action.TASK_CREATE, Action.TASK_ASSIGN, Action.TASK_REPRIORITISE, Action.TASK_CANCEL, Action.TASK_TAKE_OVER,
     Action.EXCEPTION_RESOLVE, Action.COUNT_APPROVE, Action.RECEIPT_APPROVE_OVER, Action.DEVICE_APPROVE,
-    Action.DEVICE_REVOKE,
+    Action.DEVICE_REVOKE, Action.SUPERVISION_READ,
 })
 
 TABLE: Final[dict[Role, frozenset[Action]]] = {
@@ -89,6 +95,35 @@ role they had in the store when the op was made (server_stub.appliers checks it 
 
 APPROVAL_ACTIONS: Final = frozenset(a for fields in APPROVER_FIELDS.values() for a in fields.values())
 """Actions taken by the person an op names as approving it (some have an endpoint too: count.approve)."""
+
+
+_STORE = "/v1/stores/{store_id}"
+
+READS: Final[dict[str, Action | None]] = {
+    # The device sync: a verified device of the store is enough.
+    f"{_STORE}/changes": None,
+    f"{_STORE}/ops/{{op_id}}": None,
+    f"{_STORE}/balances": None,
+    f"{_STORE}/tasks": None,
+    f"{_STORE}/tasks/{{task_id}}": None,
+    # Store-wide supervision data: a manager's (or admin's) session on a verified device.
+    f"{_STORE}/exceptions": Action.SUPERVISION_READ,
+    f"{_STORE}/exceptions/{{exception_id}}": Action.SUPERVISION_READ,
+    f"{_STORE}/approvals": Action.SUPERVISION_READ,
+    f"{_STORE}/devices": Action.SUPERVISION_READ,
+    f"{_STORE}/enrolments": Action.SUPERVISION_READ,
+    f"{_STORE}/figures": Action.SUPERVISION_READ,
+    f"{_STORE}/putaway-waiting": Action.SUPERVISION_READ,
+    f"{_STORE}/erp/events": Action.SUPERVISION_READ,
+}
+"""Every GET route of a store, by its path template → the action its reader's session must allow
+(None: the verified device alone). The one place to tighten or relax a read; a route missing here
+is refused (tests/server/test_read_sessions.py checks that every store GET route is listed)."""
+
+
+def action_for_read(route_path: str) -> Action | None:
+    """The action a read of this route needs of the reader's session; KeyError for an unlisted route."""
+    return READS[route_path]
 
 
 def action_for_op(op_type: OpType) -> Action:

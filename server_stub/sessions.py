@@ -137,3 +137,33 @@ def role_at(tx: StoreTx, user_id: str, at: dt.datetime) -> str | None:
         .limit(1)
     ).scalar_one_or_none()
     return str(row) if row is not None else lookups.user_role(tx, user_id)
+
+
+def session_for_read(tx: StoreTx, user_id: str, session_id: str, device_id: str | None) -> OpSession:
+    """The role a request presenting this session reads with, now; or why the session is refused.
+
+    The session must be of this policy's form, the user's, on the device that signed the request
+    (when signatures are on), and open now. One the service never saw must have started offline
+    (an online sign-in is recorded at once): it is judged as its ops would be, with the user's
+    role in the store now and 4 hours from the start its id names. Nothing is written.
+    """
+    parsed = parse_session_id(session_id)
+    if parsed is None:
+        return OpSession(None, f"{session_id[:64]} is not a session of this service: sign in again on the device")
+    record = _find(tx, session_id)
+    if record is None:
+        if parsed[1]:
+            return OpSession(None, f"session {session_id} was never recorded by this store: sign in again on the device")
+        if _elsewhere(tx, session_id) is not None:
+            return OpSession(None, f"session {session_id} was started in another store: sign in again on the device")
+        role = lookups.user_role(tx, user_id)
+        if role is None:
+            return OpSession(None, f"user {user_id} is not known in store {tx.store_id}; ask a manager to add them")
+        record = SessionRecord(session_id=session_id, user_id=user_id, device_id=device_id or "", role=Role(role),
+                               started_at=parsed[0], expires_at=parsed[0] + OFFLINE_START_TTL, started_online=False)
+    if record.user_id != user_id or (device_id is not None and record.device_id not in (device_id, "")):
+        return OpSession(None, f"session {session_id} is not {user_id}'s on this device: sign in again on the device")
+    if not record.started_at - CLOCK_SKEW <= tx.now < record.expires_at:
+        return OpSession(None, f"session {session_id} is not open now (it runs {record.started_at:%Y-%m-%d %H:%M} to "
+                               f"{record.expires_at:%Y-%m-%d %H:%M} UTC): sign in again on the device")
+    return OpSession(record.role.value)

@@ -445,3 +445,53 @@ def test_an_op_naming_an_approver_who_may_not_approve_is_rejected_and_posts_noth
     assert result["status"] == "rejected", result
     assert says in result["reason"] and "Nothing was posted" in result["reason"], result["reason"]
     assert world.snapshot(JOURNAL) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads of store-wide supervision data without a manager's session (authz.READS)
+# ---------------------------------------------------------------------------------------------
+
+
+def _session(w: World, user: str, signer: RequestSigner, device_id: str) -> dict[str, str]:
+    from edge_sync.contract import session_id_for
+
+    now = dt.datetime.now(dt.UTC)
+    sid = session_id_for(now, online=True, token=uuid.uuid4().hex[:16])
+    body = {"session_id": sid, "user_id": user, "device_id": device_id, "started_at": now.isoformat()}
+    assert w.http.post(f"/v1/stores/{STORE}/sessions", json=body, auth=signer).status_code == 201
+    return {"X-User-Id": user, "X-Session-Id": sid}
+
+
+def _read(path: str, headers: Callable[[World], dict[str, str]], *, handheld: bool = False) -> Callable[[World], httpx.Response]:
+    def send(w: World) -> httpx.Response:
+        return w.http.get(f"/v1/stores/{STORE}{path}", headers=headers(w), auth=w.handheld if handheld else w.tablet)
+    return send
+
+
+SUPERVISION_READS = ["/exceptions", "/approvals", "/devices", "/figures", "/putaway-waiting", "/erp/events", "/enrolments"]
+READ_ATTACKS = [
+    *[(f"a read of {p} naming no one", _read(p, lambda w: {}), 401, "session_required", "X-Session-Id")
+      for p in SUPERVISION_READS],
+    ("a read naming a manager without their session", _read("/exceptions", lambda w: {"X-User-Id": "U-MGR"}), 401,
+     "session_required", "X-Session-Id"),
+    ("a read with a session id made up", _read("/approvals", lambda w: {
+        "X-User-Id": "U-MGR", "X-Session-Id": "s-20250303T090000Z-n-0123456789abcdef"}), 401, "session_required",
+     "never recorded"),
+    ("a read with an associate's session", _read("/erp/events", lambda w: _session(w, "U-ASSOC", w.handheld, "HH-1"),
+                                                 handheld=True), 403, "forbidden", "supervision.read needs a manager"),
+    ("a read with a manager's session from another device", _read(
+        "/devices", lambda w: _session(w, "U-MGR", w.tablet, "TAB-1"), handheld=True), 401, "session_required",
+     "on this device"),
+]
+
+
+@pytest.mark.parametrize(("send", "status", "code", "says"), [row[1:] for row in READ_ATTACKS],
+                         ids=[row[0] for row in READ_ATTACKS])
+def test_a_supervision_read_without_a_managers_session_on_the_device_is_refused(
+    world: World, send: Callable[[World], httpx.Response], status: int, code: str, says: str
+) -> None:
+    before = world.snapshot(REPLAY_GUARD | {"sessions"})
+    response = send(world)
+    assert response.status_code == status, response.text
+    assert _detail(response)["code"] == code and says in _detail(response)["message"], response.text
+    assert world.snapshot(REPLAY_GUARD | {"sessions"}) == before

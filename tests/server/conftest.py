@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from server_stub.app import create_app
 from server_stub.masterdata import load_master_data
 from server_stub.settings import Settings
-from tests.server.helpers import STORE, AsgiClient, Device, LiveServer, demo_master_data
+from tests.server.helpers import STORE, AsgiClient, Device, LiveServer, demo_master_data, present_session
 from tests.support.devices import approved_device
 
 PG_URL = os.environ.get("BACKROOM_TEST_PG_URL", "postgresql+psycopg://backroom:backroom@127.0.0.1:5432/backroom_test")
@@ -76,9 +76,10 @@ def app(database_url: str, settings: Settings) -> Iterator[FastAPI]:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[AsgiClient]:
-    """A synchronous HTTP client calling the app in-process, signed as the manager's tablet TAB-1."""
+    """A synchronous HTTP client calling the app in-process, signed as the manager's tablet TAB-1,
+    reading with U-MGR's session on it (supervision reads need one: server_stub.authz.READS)."""
     with AsgiClient(app, approved_device(app.state.services.engine, STORE, "TAB-1")) as c:
-        yield c
+        yield present_session(c)
 
 
 @pytest.fixture

@@ -129,7 +129,12 @@ class AsgiClient:
 
         return self._portal.call(send)
 
+    read_headers: dict[str, str] = {}
+    """Sent with every GET unless the call names its own (a manager's session, see `present_session`)."""
+
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        if self.read_headers:
+            kwargs["headers"] = {**self.read_headers, **(kwargs.get("headers") or {})}
         return self.request("GET", url, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -227,3 +232,22 @@ def exceptions_of(client: AsgiClient, kind: str | None = None) -> list[dict[str,
     assert response.status_code == 200, response.text
     result: list[dict[str, Any]] = response.json()
     return result
+
+
+def start_session(client: AsgiClient, user_id: str, device_id: str, *, auth: httpx.Auth | None = None) -> dict[str, str]:
+    """Sign `user_id` in online on `device_id` (POST /sessions); the headers that present the session."""
+    from edge_sync.contract import session_id_for
+
+    now = dt.datetime.now(dt.UTC)
+    session_id = session_id_for(now, online=True, token=uuid.uuid4().hex[:16])
+    body = {"session_id": session_id, "user_id": user_id, "device_id": device_id, "started_at": now.isoformat()}
+    kwargs: dict[str, Any] = {} if auth is None else {"auth": auth}
+    response = client.post(f"/v1/stores/{STORE}/sessions", json=body, **kwargs)
+    assert response.status_code == 201, response.text
+    return {"X-User-Id": user_id, "X-Session-Id": session_id}
+
+
+def present_session(client: AsgiClient, user_id: str = "U-MGR", device_id: str = "TAB-1") -> AsgiClient:
+    """Have `client` read as `user_id`'s online session on its device (the manager on the tablet)."""
+    client.read_headers = start_session(client, user_id, device_id)
+    return client
