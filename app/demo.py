@@ -30,12 +30,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="the demo store's seed")
     parser.add_argument("--fresh", action="store_true", help="start again from a newly seeded store")
     parser.add_argument("--no-app", action="store_true", help="start the service and the device, not the UI")
+    parser.add_argument("--server-url", default=None,
+                        help="use the central service already running at this URL, over the demo's own database"
+                             " (DATA/server.db, seeded as `backroom seed` does), instead of starting one; the demo"
+                             " then never stops it (tests stop and restart it to take the store offline)")
 
 
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise SystemExit(f"the central service stopped at start (exit {proc.returncode}); see the lines above")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
@@ -54,21 +58,27 @@ def run(args: argparse.Namespace) -> int:
     from edge_sync.pull import pull
 
     data: Path = args.data
+    external = getattr(args, "server_url", None)
+    if external and args.fresh:
+        raise SystemExit("--fresh would delete the database the service at --server-url runs on: leave one of them out")
     if args.fresh and data.exists():
         shutil.rmtree(data)
     data.mkdir(parents=True, exist_ok=True)
     server_db = data / "server.db"
     database_url = f"sqlite:///{server_db}"
     needs_seed = not server_db.exists()
-    base_url = f"http://127.0.0.1:{args.server_port}"
+    base_url = external.rstrip("/") if external else f"http://127.0.0.1:{args.server_port}"
+    if external and needs_seed:
+        raise SystemExit(f"--server-url needs the service's database at {server_db}: seed it with `backroom seed"
+                         f" --database-url {database_url}`, start the service on it, then start the demo again")
 
     cli = [sys.executable, "-m", "app.cli"]
     if needs_seed:
         print(f"Seeding the demo store (seed {args.seed}) ...", flush=True)
         subprocess.run([*cli, "seed", "--database-url", database_url, "--store-id", STORE_ID,
                         "--seed", str(args.seed), "--today"], check=True)
-    server = subprocess.Popen([*cli, "server", "--host", "127.0.0.1", "--port", str(args.server_port),
-                               "--database-url", database_url])
+    server = None if external else subprocess.Popen([*cli, "server", "--host", "127.0.0.1", "--port",
+                                                     str(args.server_port), "--database-url", database_url])
     try:
         _wait_healthy(base_url, server)
         print(f"Central service: {base_url}  (API docs {base_url}/docs)", flush=True)
@@ -89,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.no_app:
                 print("Service and handheld ready (--no-app). Ctrl+C stops.", flush=True)
+                while server is None:  # a service of someone else's: wait for Ctrl+C
+                    time.sleep(3600)
                 server.wait()
                 return 0
             return _serve_app(device, args.app_port, base_url)
@@ -98,11 +110,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def _serve_app(device: object, port: int, base_url: str = "") -> int:
