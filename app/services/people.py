@@ -22,9 +22,12 @@ sign-in for that user is locked for `LOCKOUT` (a badge still works). Nothing her
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Connection, select
@@ -199,18 +202,92 @@ def require_active_in(conn: Connection, actor: Actor, now: dt.datetime) -> None:
     signed out, and inside its window: one made up, or started on another device, is refused. An id
     of the older form (before this policy, or an actor built by hand in a test) is held only to the
     actor's own `expires_at`, as the service holds the ops of such sessions to no window.
+
+    The session's row is read once and then answered from `SESSION_WINDOWS` (see there).
     """
     if not actor.is_active(now):
         raise SessionExpired(SESSION_ENDED)
-    if contract.parse_session_id(actor.session_id) is None:
-        return
-    row = conn.execute(select(sessions_t.c.user_id, sessions_t.c.device_id, sessions_t.c.expires_at, sessions_t.c.ended_at)
-                       .where(sessions_t.c.session_id == actor.session_id)).first()
-    if row is None or row.user_id != actor.user_id or (actor.device_id and row.device_id != actor.device_id):
+    database = conn.engine.url.database
+    window = SESSION_WINDOWS.get(database, actor.session_id)
+    if window is None:
+        if not _policy_form(actor.session_id):
+            return
+        row = conn.execute(select(sessions_t.c.user_id, sessions_t.c.device_id, sessions_t.c.expires_at,
+                                  sessions_t.c.ended_at)
+                           .where(sessions_t.c.session_id == actor.session_id)).first()
+        if row is None:
+            raise SessionExpired(SESSION_ENDED)
+        ends = row.expires_at if row.ended_at is None else min(row.expires_at, row.ended_at)
+        window = SessionWindow(row.user_id, row.device_id, ends)
+        SESSION_WINDOWS.put(database, actor.session_id, window)
+    if window.user_id != actor.user_id or (actor.device_id and window.device_id != actor.device_id):
         raise SessionExpired(SESSION_ENDED)
-    ended = row.expires_at if row.ended_at is None else min(row.expires_at, row.ended_at)
-    if now >= ended:
+    if now >= window.ends_at:
         raise SessionExpired(SESSION_ENDED)
+
+
+@functools.lru_cache(maxsize=64)
+def _policy_form(session_id: str) -> bool:
+    return contract.parse_session_id(session_id) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWindow:
+    """What a session's row says decides whether it may record ops: whose it is, where, until when."""
+
+    user_id: str
+    device_id: str
+    ends_at: dt.datetime
+    """The expiry, or the sign-out when that came first."""
+
+
+class SessionWindows:
+    """The session rows the bus has read, kept in memory: a scan need not read its session again.
+
+    Checking the session in every command's transaction cost a query and a row of datetimes, about
+    as much as the rest of a scan's work in Python (bench/scan_to_durable.py). A session's row only
+    changes when it is signed out (`sign_out`, which forgets it here before and after its commit),
+    so the copy answers exactly as the table would; the table stays the source of truth, read again
+    whenever this copy has nothing for a session. Keyed by database file as well as session id:
+    several devices can run in one process (the demo). This holds because a device's database is
+    written by the one process that runs the device; a session ended by any other writer must go
+    through `sign_out` in that process. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._max = max_entries
+        self._by_key: dict[tuple[str, str], SessionWindow] = {}
+        self._lock = threading.Lock()
+
+    def get(self, database: str | None, session_id: str) -> SessionWindow | None:
+        """The window kept for `session_id` on `database`, or None (read the table)."""
+        if not database or database == ":memory:":
+            return None
+        return self._by_key.get((database, session_id))
+
+    def put(self, database: str | None, session_id: str, window: SessionWindow) -> None:
+        """Keep what the table said of `session_id` on `database` (in-memory databases are not kept)."""
+        if not database or database == ":memory:":
+            return
+        with self._lock:
+            self._by_key[(database, session_id)] = window
+            while len(self._by_key) > self._max:
+                del self._by_key[next(iter(self._by_key))]
+
+    def forget(self, session_id: str) -> None:
+        """Drop `session_id` on every database: the next check reads the table."""
+        with self._lock:
+            for key in [k for k in self._by_key if k[1] == session_id]:
+                del self._by_key[key]
+
+    def clear(self) -> None:
+        """Drop everything kept."""
+        with self._lock:
+            self._by_key.clear()
+
+
+SESSION_WINDOWS: Final = SessionWindows()
+"""The process's copy of the session rows the bus has checked (see `SessionWindows`)."""
 
 
 def sign_out(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> None:
@@ -218,4 +295,9 @@ def sign_out(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> 
     with uow_factory() as uow:
         uow.conn.execute(sessions_t.update().where(sessions_t.c.session_id == actor.session_id,
                                                    sessions_t.c.ended_at.is_(None)).values(ended_at=now))
+        # Forgotten while this transaction holds the write lock: a command's transaction (BEGIN
+        # IMMEDIATE, like this one) either ran wholly before, or reads the signed-out row. Once more
+        # after the commit, for a check made outside a write transaction.
+        SESSION_WINDOWS.forget(actor.session_id)
         uow.commit()
+    SESSION_WINDOWS.forget(actor.session_id)
