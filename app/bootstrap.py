@@ -27,7 +27,7 @@ from app.viewmodels.picking import PickViewModel
 from app.viewmodels.putaway import PutawayViewModel
 from app.viewmodels.shell import ShellViewModel
 from app.services import manager
-from app.viewmodels.manager import LocalReads, ManagerViewModel, StoreReads
+from app.viewmodels.manager import LocalReads, ManagerViewModel
 from edge_sync.supervision import SupervisionClient
 from app.viewmodels.workflows import Workflows
 from edge_sync import outbox
@@ -110,10 +110,26 @@ def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0,
     # Sign-ins register their session through the same signed client, with its own ~1 s timeout.
     device.service.register_session = client.start_session
     engine = SyncEngine(device.engine, client, app_version=APP_VERSION)
-    scheduler = SyncScheduler(engine, interval_s=interval_s)
+    scheduler = _ClosingSyncScheduler(engine, interval_s=interval_s, http=http)
     device.bus.after_commit = scheduler.kick
     scheduler.start()
     return scheduler
+
+
+class _ClosingSyncScheduler(SyncScheduler):
+    """The scheduler `start_sync` returns: once it has stopped, the HTTP client made for it is closed
+    (a sign-in after that fails to register its session and starts offline, as with no network)."""
+
+    def __init__(self, engine: SyncEngine, *, interval_s: float, http: httpx.Client) -> None:
+        super().__init__(engine, interval_s=interval_s)
+        self._http = http
+
+    def shutdown(self) -> None:
+        """Stop the job (a run under way finishes first), then close the HTTP client."""
+        try:
+            super().shutdown()
+        finally:
+            self._http.close()
 
 
 def start_checkpointer(device: Device) -> Checkpointer:
@@ -139,6 +155,7 @@ def shell_view_model(device: Device) -> ShellViewModel:
         sign_in_pin=sign_in_pin,
         task_ref=lambda task_id: handheld.task_ref(device.uow, task_id),
         handle=device.bus.handle,
+        end_session=lambda actor: people.sign_out(device.uow, actor, device.clock.now()),
     )
     shell.workflows = handheld_workflows(device, lambda: shell.state.actor)
     return shell
@@ -216,12 +233,15 @@ def supervision_client(base_url: str, device: Device, *, auth: httpx.Auth | None
     return SupervisionClient(http, store_id=device.store_id)
 
 
-def manager_view_model(device: Device, store: StoreReads) -> ManagerViewModel:
-    """The manager tablet's view-model on `device`: commands through its outbox, store-wide reads from `store`."""
+def manager_view_model(device: Device, store: SupervisionClient) -> ManagerViewModel:
+    """The manager tablet's view-model on `device`: commands through its outbox, store-wide reads from
+    `store` as the manager signed in (their session, registered with the service when it answers)."""
     return ManagerViewModel(
-        sign_in=lambda badge: manager.sign_in_manager(device.uow, badge, device_id=device.device_id),
+        sign_in=lambda badge: manager.sign_in_manager(device.uow, badge, device_id=device.device_id, clock=device.clock,
+                                                      online=device.service.register_session),
         handle=device.bus.handle,
-        store=store,
+        store=lambda actor: store.for_session(actor.user_id, actor.session_id),
+        end_session=lambda actor: people.sign_out(device.uow, actor, device.clock.now()),
         local=LocalReads(
             people=lambda: manager.store_people(device.uow),
             tasks=lambda: manager.local_tasks(device.uow),

@@ -4,13 +4,21 @@ Store-wide state (the task board, count approvals, exceptions, the device board,
 stock waiting on the dock) lives on the service, so these are plain requests, not outbox ops.
 Errors are those of the sync (`edge_sync.errors`): `Offline` when the service cannot be reached,
 `ServiceBusy` for 5xx/429, `BadAnswer` for a refusal (its message says why) or an answer this app
-cannot read. Tests pass `httpx.MockTransport`.
+cannot read, `SessionExpired` when the service wants a manager's session and the one presented is
+missing or no longer open (401 `session_required` / `session_expired`). Tests pass `httpx.MockTransport`.
+
+The service lets only a manager's (or admin's) open session on a verified device read store-wide
+data: requests are signed with the tablet's key (the `httpx.Auth` of `http`), and a client bound to
+the signed-in manager (`for_session`) names them on every request:
+
+    X-User-Id: U-MGR
+    X-Session-Id: s-20250303T090000Z-n-0123456789abcdef
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -58,12 +66,32 @@ class DeviceView(_Reader):
     app_version: str = ""
 
 
-class SupervisionClient:
-    """One store's manager endpoints; every call names the acting manager in X-User-Id."""
+SESSION_REFUSALS: Final = frozenset({"session_required", "session_expired"})
+"""The codes of a 401 that mean the person must sign in again (any other 401 is about the device)."""
 
-    def __init__(self, http: httpx.Client, *, store_id: str) -> None:
+
+class SupervisionClient:
+    """One store's manager endpoints, read and decided as the manager this client is bound to."""
+
+    def __init__(self, http: httpx.Client, *, store_id: str, user_id: str | None = None,
+                 session_id: str | None = None) -> None:
         self.http = http
+        self.store_id = store_id
         self.base = f"/v1/stores/{store_id}"
+        self.user_id = user_id
+        self.session_id = session_id
+
+    def for_session(self, user_id: str, session_id: str) -> SupervisionClient:
+        """This client, sharing its HTTP connection pool, acting as `user_id` in session `session_id`."""
+        return SupervisionClient(self.http, store_id=self.store_id, user_id=user_id, session_id=session_id)
+
+    def _session_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.user_id:
+            headers["X-User-Id"] = self.user_id
+        if self.session_id:
+            headers["X-Session-Id"] = self.session_id
+        return headers
 
     def tasks(self, *, limit: int = 1000) -> list[TaskRecord]:
         """Every task of the store, most urgent first."""
@@ -73,20 +101,19 @@ class SupervisionClient:
         """Counts waiting for a manager (or with another status)."""
         return self._get(f"{self.base}/approvals", list[ApprovalView], params={"status": status})
 
-    def decide(self, approval_id: str, *, approve: bool, note: str, user_id: str) -> ApprovalView:
-        """Approve (the count posts) or reject (nothing posts) a count."""
+    def decide(self, approval_id: str, *, approve: bool, note: str) -> ApprovalView:
+        """Approve (the count posts) or reject (nothing posts) a count, as the bound manager."""
         verb = "approve" if approve else "reject"
-        return self._call("POST", f"{self.base}/approvals/{approval_id}/{verb}", ApprovalView,
-                          json={"note": note}, headers={"X-User-Id": user_id})
+        return self._call("POST", f"{self.base}/approvals/{approval_id}/{verb}", ApprovalView, json={"note": note})
 
     def exceptions(self, *, status: str = "open", limit: int = 500) -> list[ExceptionRecord]:
         """The store's exceptions, newest first."""
         return self._get(f"{self.base}/exceptions", list[ExceptionRecord], params={"status": status, "limit": limit})
 
-    def resolve(self, exception_id: str, *, note: str, user_id: str) -> ExceptionRecord:
-        """Resolve an exception with a note."""
+    def resolve(self, exception_id: str, *, note: str) -> ExceptionRecord:
+        """Resolve an exception with a note, as the bound manager."""
         return self._call("POST", f"{self.base}/exceptions/{exception_id}/resolve", ExceptionRecord,
-                          json={"note": note}, headers={"X-User-Id": user_id})
+                          json={"note": note})
 
     def devices(self) -> list[DeviceView]:
         """Every device that pushed to the store."""
@@ -105,8 +132,10 @@ class SupervisionClient:
         return self._call("GET", path, shape, **kw)
 
     def _call(self, method: str, path: str, shape: type[T], **kw: Any) -> T:
+        # The session goes on every request, decisions included: the service reads the actor from it.
+        headers = {**self._session_headers(), **kw.pop("headers", {})}
         try:
-            response = self.http.request(method, path, **kw)
+            response = self.http.request(method, path, headers=headers, **kw)
         except httpx.TimeoutException as exc:
             raise Offline("the store service did not answer in time") from exc
         except httpx.TransportError as exc:
@@ -123,10 +152,22 @@ def _raise_for(response: httpx.Response) -> None:
     if code < 400:
         return
     if code == 401:
-        raise SessionExpired("the store service no longer accepts this session: sign in again")
+        if _code(response) in SESSION_REFUSALS:
+            raise SessionExpired(_detail(response))
+        raise BadAnswer(f"the store service did not accept this tablet's signature ({_detail(response)}): "
+                        "check that the tablet is enrolled and approved, and that its clock is right")
     if code == 429 or code >= 500:
         raise ServiceBusy(f"the store service is busy or had a problem ({code}); try again in a moment")
     raise BadAnswer(_detail(response))
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+    code = detail.get("code") if isinstance(detail, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _detail(response: httpx.Response) -> str:

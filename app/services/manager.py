@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from app.domain.context import Actor
+from app.domain.context import Actor, Clock, SystemClock
 from app.domain.errors import NotAllowed
 from app.services import people
 from edge_sync.contract import TaskRecord, TaskStatus, TaskType
@@ -30,10 +30,24 @@ class Person:
     role: str
 
 
-def sign_in_manager(uow_factory: UnitOfWorkFactory, badge: str, *, device_id: str) -> tuple[Actor, str]:
-    """Sign in by badge, refusing anyone who is not a manager or admin."""
-    actor, name = people.sign_in_by_badge(uow_factory, badge, device_id=device_id)
+def sign_in_manager(
+    uow_factory: UnitOfWorkFactory,
+    badge: str,
+    *,
+    device_id: str,
+    clock: Clock | None = None,
+    online: people.SessionRegistrar | None = None,
+) -> tuple[Actor, str]:
+    """Sign in by badge, refusing anyone who is not a manager or admin.
+
+    With `online` (the service is wired), the session is registered with the service, so it counts
+    as started online (12 h) and the service lets it read store-wide data at once. A refused badge
+    leaves no open session behind on the tablet.
+    """
+    clock = clock or SystemClock()
+    actor, name = people.sign_in_by_badge(uow_factory, badge, device_id=device_id, clock=clock, online=online)
     if not actor.is_manager:
+        people.sign_out(uow_factory, actor, clock.now())
         raise NotAllowed(
             f"{name} signs in as an associate: the manager tablet needs a manager's badge. "
             "Use a handheld for your tasks."

@@ -6,6 +6,11 @@ reads come from the service through `StoreReads`; when it cannot be reached, the
 what they last showed and say since when ("Offline: showing the board as of 10:42"); with
 nothing fetched yet, the board falls back to the tasks this tablet last pulled. Decisions on
 approvals and exceptions need the service, and say so when it is not there.
+
+The service answers store-wide reads only for a manager's open session on this tablet: every read
+and decision is made as the signed-in manager (`store(actor)`). When the service says that session
+has ended, or the tablet's own bus refuses a command for it, the session is ended on the tablet too
+and the screen goes back to sign-in, saying why.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from app.domain.context import Actor, Clock
 from app.domain.errors import DomainError
 from app.services.bus import Outcome
 from app.services.manager import Person
+from app.services.people import SESSION_ENDED, SessionExpired
 from app.services.sync_status import SyncStatus
 from app.viewmodels import manager_rows as rows
 from edge_sync.contract import ExceptionRecord, StoreFiguresRecord, TaskRecord, WaitingPutawayRecord
 from edge_sync.errors import BadAnswer, SyncError
+from edge_sync.errors import SessionExpired as ServiceSessionEnded
 
 PANELS: Final = ("board", "approvals", "exceptions", "devices", "figures")
 ANYONE: Final = "__anyone__"
@@ -37,9 +44,9 @@ class StoreReads(Protocol):
 
     def tasks(self) -> list[TaskRecord]: ...
     def approvals(self) -> Sequence[rows.ApprovalLike]: ...
-    def decide(self, approval_id: str, *, approve: bool, note: str, user_id: str) -> object: ...
+    def decide(self, approval_id: str, *, approve: bool, note: str) -> object: ...
     def exceptions(self) -> list[ExceptionRecord]: ...
-    def resolve(self, exception_id: str, *, note: str, user_id: str) -> object: ...
+    def resolve(self, exception_id: str, *, note: str) -> object: ...
     def devices(self) -> Sequence[rows.DeviceLike]: ...
     def figures(self) -> StoreFiguresRecord: ...
     def waiting_putaway(self, *, older_than_minutes: float) -> list[WaitingPutawayRecord]: ...
@@ -112,13 +119,17 @@ class ManagerViewModel:
         *,
         sign_in: Callable[[str], tuple[Actor, str]],
         handle: Callable[[Command, Actor], Outcome],
-        store: StoreReads,
+        store: Callable[[Actor], StoreReads],
         local: LocalReads,
         clock: Clock,
         tz: dt.tzinfo | None = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        end_session: Callable[[Actor], None] | None = None,
     ) -> None:
+        """`store(actor)`: the service as `actor` reads and decides (their session on this tablet);
+        `end_session(actor)`: end that session on the tablet (sign-out, or the service ended it)."""
         self._sign_in = sign_in
+        self._end_session = end_session
         self._handle = handle
         self._store = store
         self._local = local
@@ -143,9 +154,20 @@ class ManagerViewModel:
         self.refresh()
 
     def sign_out(self) -> None:
-        """End the manager's session on this tablet."""
-        self.state = ManagerState(message="Signed out", message_kind="info")
+        """End the manager's session on this tablet: it records nothing more, and reads nothing more."""
+        self._leave("Signed out", "info")
+
+    def _leave(self, message: str, kind: str) -> None:
+        actor = self.state.actor
+        self.state = ManagerState(message=message, message_kind=kind)
         self._snapshot = None
+        self._unsent = set()
+        if actor is not None and self._end_session is not None:
+            self._end_session(actor)
+
+    def _session_ended(self) -> None:
+        """The service or the tablet no longer takes this session: back to sign-in, saying why."""
+        self._leave(SESSION_ENDED, "error")
 
     def show(self, panel: str) -> None:
         """Switch to another panel."""
@@ -160,20 +182,25 @@ class ManagerViewModel:
         self.state.people = self._local.people()
         status = self._local.sync_status()
         self.state.sync_line = _own_line(status)
-        if self.state.actor is None:
+        actor = self.state.actor
+        if actor is None:
             return
         # Read what this tablet has not sent before asking the service: an op the sync delivers
         # between the two reads is then still shown from here, never lost between both.
         self._unsent = self._local.unsent_task_ids()
+        store = self._store(actor)
         try:
             self._snapshot = Snapshot(
-                fetched_at=now, tasks=self._store.tasks(), approvals=list(self._store.approvals()),
-                exceptions=self._store.exceptions(),
-                waiting=self._store.waiting_putaway(older_than_minutes=self.state.threshold_minutes),
-                devices=list(self._store.devices()), figures=self._store.figures(),
+                fetched_at=now, tasks=store.tasks(), approvals=list(store.approvals()),
+                exceptions=store.exceptions(),
+                waiting=store.waiting_putaway(older_than_minutes=self.state.threshold_minutes),
+                devices=list(store.devices()), figures=store.figures(),
             )
             self.state.online = True
             self.state.source_line = f"Live from the store service · updated {rows.clock(now, self._tz)}"
+        except ServiceSessionEnded:
+            self._session_ended()
+            return
         except SyncError as exc:
             self.state.online = False
             if isinstance(exc, BadAnswer):
@@ -233,11 +260,11 @@ class ManagerViewModel:
         actor = self._actor()
         if actor is None:
             return False
+        store = self._store(actor)
         if kind == "count":
-            return self._remote(lambda: self._store.decide(ident, approve=approve, note=note.strip(), user_id=actor.user_id),
-                                f"{verdict}: count {ident}")
+            return self._remote(lambda: store.decide(ident, approve=approve, note=note.strip()), f"{verdict}: count {ident}")
         text = f"{verdict.lower()}" + (f": {note.strip()}" if note.strip() else "")
-        return self._remote(lambda: self._store.resolve(ident, note=text, user_id=actor.user_id), f"{verdict}: {ident}")
+        return self._remote(lambda: store.resolve(ident, note=text), f"{verdict}: {ident}")
 
     def resolve(self, exception_id: str, note: str) -> bool:
         """Close an exception with a note on what was done."""
@@ -247,8 +274,8 @@ class ManagerViewModel:
         if not note.strip():
             self._say("Say what was done about it, e.g. \"recounted, 2 found behind the pallet\"", "error")
             return False
-        return self._remote(lambda: self._store.resolve(exception_id, note=note.strip(), user_id=actor.user_id),
-                            f"Resolved {exception_id}")
+        store = self._store(actor)
+        return self._remote(lambda: store.resolve(exception_id, note=note.strip()), f"Resolved {exception_id}")
 
     # --- internals ------------------------------------------------------------------------------
 
@@ -263,6 +290,9 @@ class ManagerViewModel:
             return False
         try:
             outcome = self._handle(command, actor)
+        except SessionExpired:
+            self._session_ended()
+            return False
         except DomainError as exc:
             self._say(exc.message, "error")
             return False
@@ -274,6 +304,9 @@ class ManagerViewModel:
     def _remote(self, call: Callable[[], object], done: str) -> bool:
         try:
             call()
+        except ServiceSessionEnded:
+            self._session_ended()
+            return False
         except BadAnswer as exc:
             self._say(f"Not done: {exc.message}", "error")
             self.refresh()

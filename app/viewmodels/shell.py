@@ -81,7 +81,9 @@ class ShellViewModel:
         task_ref: Callable[[str], TaskRef] | None = None,
         handle: Callable[[Command, Actor], Outcome] | None = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        end_session: Callable[[Actor], None] | None = None,
     ) -> None:
+        self._end_session = end_session
         self._sign_in = sign_in
         self._sign_in_pin = sign_in_pin
         self._list_tasks = list_tasks
@@ -128,8 +130,12 @@ class ShellViewModel:
         self.refresh()
 
     def sign_out(self) -> None:
-        """End the session on this device."""
+        """End the session on this device: forget the person, and end their session (`end_session`)
+        so nothing more is recorded under it, whoever keeps the Actor."""
+        actor = self.state.actor
         self.state = ShellState(message="Signed out", message_kind="info", pin_available=self.state.pin_available)
+        if actor is not None and self._end_session is not None:
+            self._end_session(actor)
 
     def open_task(self, task_id: str) -> None:
         """Take the tapped task and name the screen that works it (state.route), or say why not."""

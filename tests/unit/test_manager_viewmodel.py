@@ -1,23 +1,38 @@
-"""The manager tablet's view-model, with the central service behind httpx.MockTransport and a fake bus."""
+"""The manager tablet's view-model, with the central service behind httpx.MockTransport and a fake bus.
+
+The fake service answers store-wide reads only for Mia's session (X-User-Id, X-Session-Id), as the
+real one does (server_stub.authz.READS); the last tests wire the view-model through the real
+composition root on a real device database.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from app.bootstrap import Device, build_device, manager_view_model
 from app.domain.commands import AssignTask, CancelTask, Command, CreateTask, ReprioritiseTask
 from app.domain.context import Actor, FakeClock
 from app.domain.errors import NotAllowed, NotFound
 from app.services.bus import Outcome
+from app.services import people
 from app.services.manager import Person
+from app.services.people import SESSION_ENDED, SessionExpired
 from app.services.sync_status import SyncStatus
 from app.viewmodels.manager import ANYONE, LocalReads, ManagerViewModel
-from edge_sync.contract import TaskRecord, TaskStatus, TaskType
+from edge_sync import contract
+from edge_sync.client import SyncClient
+from edge_sync.contract import Role, TaskRecord, TaskStatus, TaskType
+from edge_sync.repositories.master import apply_master_data
 from edge_sync.supervision import SupervisionClient
+from edge_sync.uow import UnitOfWork
+from tests.fixtures.store import STORE_ID, T0, small_store
 
 NOW = dt.datetime(2026, 3, 3, 10, 42, tzinfo=dt.UTC)
 MIA = Actor(user_id="U-MGR", session_id="s-1", role="manager", device_id="tablet-1")
@@ -50,6 +65,11 @@ class FakeService:
         self.waiting = [{"item_id": "I-2", "location_id": "DOCK", "qty": 4, "received_at": "2026-03-03T08:12:00Z",
                          "age_minutes": 150.0}]
         self.requests: list[httpx.Request] = []
+        self.open_sessions = {("U-MGR", "s-1")}
+        """(user, session) pairs the service takes for reads; any other gets 401 session_required."""
+        self.refuse_signature = False
+        self.decisions_need_session = False
+        """The service of today takes decisions with X-User-Id alone; this one asks for the session too."""
 
     def figures(self) -> dict[str, Any]:
         return {"store_id": "S", "window_start": "2026-03-02T10:42:00Z", "window_end": "2026-03-03T10:42:00Z",
@@ -66,6 +86,15 @@ class FakeService:
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
         path = request.url.path.removeprefix("/v1/stores/S")
+        if self.refuse_signature:
+            return httpx.Response(401, json={"detail": {"code": "signature_invalid",
+                                                        "message": "key tablet-1 is not enrolled in store S"}})
+        session = (request.headers.get("X-User-Id"), request.headers.get("X-Session-Id"))
+        if request.method == "GET" and path != "/tasks" and session not in self.open_sessions:
+            return httpx.Response(401, json={"detail": {"code": "session_required",
+                                                        "message": "this read needs the session of a manager"}})
+        if request.method == "POST" and self.decisions_need_session and session not in self.open_sessions:
+            return httpx.Response(401, json={"detail": {"code": "session_expired", "message": "session s-1 is not open now"}})
         if request.method == "GET":
             answers: dict[str, Any] = {
                 "/tasks": self.tasks, "/approvals": self.approvals, "/exceptions": self.exceptions,
@@ -142,14 +171,21 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def vm(service: FakeService, bus: FakeBus, clock: FakeClock) -> ManagerViewModel:
+def ended() -> list[Actor]:
+    """The sessions the view-model ended on the tablet."""
+    return []
+
+
+@pytest.fixture
+def vm(service: FakeService, bus: FakeBus, clock: FakeClock, ended: list[Actor]) -> ManagerViewModel:
     client = SupervisionClient(httpx.Client(transport=httpx.MockTransport(service.handler), base_url="http://svc"),
                                store_id="S")
     local = LocalReads(people=lambda: PEOPLE, tasks=lambda: list(bus.local), unsent_task_ids=lambda: set(bus.unsent),
                        sync_status=lambda: status(NOW - dt.timedelta(minutes=3), pending=len(bus.unsent)))
     ids = iter(f"{n:032x}" for n in range(1, 1000))
-    return ManagerViewModel(sign_in=sign_in, handle=bus.handle, store=client, local=local, clock=clock, tz=dt.UTC,
-                            new_id=lambda: next(ids))
+    return ManagerViewModel(sign_in=sign_in, handle=bus.handle,
+                            store=lambda actor: client.for_session(actor.user_id, actor.session_id), local=local,
+                            clock=clock, tz=dt.UTC, new_id=lambda: next(ids), end_session=ended.append)
 
 
 def signed_in(vm: ManagerViewModel) -> ManagerViewModel:
@@ -291,7 +327,144 @@ def test_devices_and_figures_are_in_words(vm: ManagerViewModel) -> None:
     assert figures.lag_bars[0].text == "3 waiting, oldest 5 min"
 
 
-def test_signing_out_forgets_the_store_state(vm: ManagerViewModel) -> None:
+def test_signing_out_forgets_the_store_state_and_ends_the_session(vm: ManagerViewModel, ended: list[Actor]) -> None:
     signed_in(vm)
     vm.sign_out()
     assert vm.state.actor is None and vm.state.board == [] and vm.state.message == "Signed out"
+    assert ended == [MIA]
+
+
+def test_every_read_and_decision_names_the_signed_in_managers_session(vm: ManagerViewModel, service: FakeService) -> None:
+    signed_in(vm)
+    assert vm.decide("count:AP-1", approve=True) and vm.resolve("EX-1", "found it")
+    paths = {r.url.path.removeprefix("/v1/stores/S") for r in service.requests}
+    assert {"/tasks", "/approvals", "/exceptions", "/putaway-waiting", "/devices", "/figures",
+            "/approvals/AP-1/approve", "/exceptions/EX-1/resolve"} <= paths
+    assert {(r.headers.get("X-User-Id"), r.headers.get("X-Session-Id")) for r in service.requests} == {("U-MGR", "s-1")}
+
+
+def test_a_session_the_service_no_longer_takes_goes_back_to_sign_in_saying_why(
+    vm: ManagerViewModel, service: FakeService, ended: list[Actor]
+) -> None:
+    signed_in(vm)
+    assert vm.state.online and vm.state.figures is not None
+    service.open_sessions.clear()  # ended on the service (12 h passed, or signed out elsewhere)
+    vm.refresh()
+    assert vm.state.actor is None and vm.state.panel == "board"
+    assert (vm.state.message, vm.state.message_kind) == ("Your session has ended: scan your badge to sign in again", "error")
+    assert vm.state.board == [] and vm.state.figures is None and vm.state.approvals == []
+    assert ended == [MIA]  # ended on the tablet too: it records nothing more under it
+    # Signed in again, reads work again; a decision refused for the session also goes back to sign-in.
+    service.open_sessions.add(("U-MGR", "s-1"))
+    signed_in(vm)
+    assert vm.state.online and vm.state.actor == MIA
+
+
+def test_a_decision_refused_for_the_session_goes_back_to_sign_in(vm: ManagerViewModel, service: FakeService) -> None:
+    signed_in(vm)
+    service.open_sessions.clear()
+    service.decisions_need_session = True
+    assert not vm.resolve("EX-1", "recounted")
+    assert vm.state.actor is None and vm.state.message == "Your session has ended: scan your badge to sign in again"
+    assert service.exceptions[0]["exception_id"] == "EX-1"  # nothing resolved
+
+
+def test_a_signature_the_service_refuses_is_not_taken_for_an_ended_session(vm: ManagerViewModel, service: FakeService) -> None:
+    signed_in(vm)
+    service.refuse_signature = True
+    vm.refresh()
+    assert vm.state.actor is not None and not vm.state.online
+    assert vm.state.message_kind == "error" and "did not accept this tablet's signature" in vm.state.message
+    assert "key tablet-1 is not enrolled in store S" in vm.state.message
+
+
+def test_a_command_the_tablet_refuses_for_an_ended_session_goes_back_to_sign_in(
+    vm: ManagerViewModel, bus: FakeBus, ended: list[Actor]
+) -> None:
+    signed_in(vm)
+
+    def expired(command: Command, actor: Actor) -> Outcome:
+        raise SessionExpired(SESSION_ENDED)
+
+    vm._handle = expired
+    assert not vm.create_task(type="count", title="Count aisle 3")
+    assert vm.state.actor is None and vm.state.message == SESSION_ENDED and ended == [MIA]
+
+
+# --- through the composition root, on a real device database -------------------------------------
+
+
+class RecordingService:
+    """Records sessions as the service's POST /sessions does, and answers the tablet's reads only for
+    a session it recorded, on the tablet that signed it in."""
+
+    def __init__(self, role: Role = Role.MANAGER) -> None:
+        self.role = role
+        self.sessions: dict[str, str] = {}
+        self.reads: list[httpx.Request] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix(f"/v1/stores/{STORE_ID}")
+        if request.method == "POST" and path == "/sessions":
+            start = contract.SessionStart.model_validate_json(request.content)
+            self.sessions[start.session_id] = start.user_id
+            record = contract.SessionRecord(session_id=start.session_id, user_id=start.user_id, device_id=start.device_id,
+                                            role=self.role, started_at=T0, expires_at=T0 + contract.SESSION_TTL,
+                                            started_online=True)
+            return httpx.Response(201, content=record.model_dump_json())
+        self.reads.append(request)
+        if self.sessions.get(request.headers.get("X-Session-Id", "")) != request.headers.get("X-User-Id"):
+            return httpx.Response(401, json={"detail": {"code": "session_required", "message": "no open session"}})
+        return httpx.Response(200, json={"/figures": FakeService().figures()}.get(path, []))
+
+
+@pytest.fixture
+def tablet(tmp_path: Path) -> Device:
+    """The test store's manager tablet, with its master data, on a fake clock."""
+    built = build_device(tmp_path / "tablet.db", store_id=STORE_ID, device_id="tablet-1", clock=FakeClock(T0))
+    with UnitOfWork(built.engine) as uow:
+        apply_master_data(uow.conn, small_store())
+        uow.commit()
+    return built
+
+
+def wired(tablet: Device, service: RecordingService) -> ManagerViewModel:
+    """The tablet's view-model from the composition root, its sign-ins and reads going to `service`."""
+    http = httpx.Client(base_url="http://service", transport=httpx.MockTransport(service.handler))
+    tablet.service.register_session = SyncClient(http, store_id=STORE_ID).start_session  # as start_sync does
+    return manager_view_model(tablet, SupervisionClient(http, store_id=STORE_ID))
+
+
+def test_the_tablet_signs_in_online_and_reads_with_that_session(tablet: Device) -> None:
+    service = RecordingService()
+    vm = wired(tablet, service)
+    vm.submit_badge("BADGE-0002")
+    actor = vm.state.actor
+    assert actor is not None and actor.started_online and actor.expires_at == T0 + contract.SESSION_TTL
+    assert service.sessions == {actor.session_id: "u-mgr"}
+    assert vm.state.online, vm.state.message
+    assert len(service.reads) == 6
+    assert {(r.headers["X-User-Id"], r.headers["X-Session-Id"]) for r in service.reads} == {("u-mgr", actor.session_id)}
+
+
+def test_signing_out_on_the_tablet_ends_the_session_for_its_commands(tablet: Device) -> None:
+    vm = wired(tablet, RecordingService())
+    vm.submit_badge("BADGE-0002")
+    actor = vm.state.actor
+    assert actor is not None
+    vm.sign_out()
+    with pytest.raises(people.SessionExpired):
+        tablet.bus.handle(CreateTask(command_id="c-after", task_id="T-after", type="count", title="late"), actor)
+
+
+def test_an_associate_badge_on_the_tablet_leaves_no_open_session(tablet: Device) -> None:
+    vm = wired(tablet, RecordingService(role=Role.ASSOCIATE))
+    vm.submit_badge("BADGE-0001")
+    assert vm.state.actor is None and "needs a manager's badge" in vm.state.message
+    with tablet.engine.connect() as conn:
+        [(session_id, ended_at)] = conn.execute(sa.text("SELECT session_id, ended_at FROM sessions")).all()
+    assert ended_at is not None
+    actor = people.session_of(tablet.uow, session_id)
+    assert actor is not None
+    with pytest.raises(people.SessionExpired):
+        people.require_active(tablet.uow, actor, T0 + dt.timedelta(minutes=1))
