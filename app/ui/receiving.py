@@ -7,6 +7,7 @@ self-clearing text field).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,10 +99,20 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         patch.send()
 
     def submit(text: str, patch: Patch) -> None:
-        vm.scan(text)
+        # The answer and the running count go out first; the receipt's lines are read back just after,
+        # in their own small patch, so the associate never waits on that read to see the scan taken.
+        vm.scan(text, read_lines=False)
         manual.value = ""
         patch.mark(manual)  # the client may hold typed keys Python has not seen: always send it
         render(patch)
+        if vm.lines_stale:
+            page.run_task(read_lines)
+
+    async def read_lines() -> None:
+        await asyncio.sleep(0)  # let the answer's patch reach the socket first
+        if vm.lines_stale:
+            vm.refresh_lines()
+            redraw()
 
     def open_asn(asn_id: str) -> None:
         scans.clear()

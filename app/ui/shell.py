@@ -65,6 +65,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         vm.close_route()
         vm.refresh()
         render()
+        to_top()
 
     screens: dict[str, Screen] = {}
     if receiving is not None:
@@ -123,7 +124,12 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         current["name"] = name
         render()
         screens[name].render()
+        to_top()
         screens[name].focus()
+
+    def to_top() -> None:
+        # Another screen starts at its top, not where the last one was scrolled to (a long My tasks).
+        page.run_task(page.scroll_to, offset=0)
 
     def open_task(task_id: str) -> None:
         vm.open_task(task_id)

@@ -98,6 +98,10 @@ class ReceivingViewModel:
         self.state = ReceivingState()
         self._typing_qty = False
         self._waiting: ReceiveUnits | None = None
+        self._units = (0, 0)
+        """Received and expected units of the open receipt, as last read (for the running totals)."""
+        self.lines_stale = False
+        """A scan moved the totals but the per-item lines were not read back yet (`refresh_lines`)."""
 
     # -- picking an ASN ---------------------------------------------------------------------------
 
@@ -157,6 +161,7 @@ class ReceivingViewModel:
         """Leave the receipt open and go back to the ASN list."""
         self.state = ReceivingState(asns=self.state.asns, answer_no=self.state.answer_no)
         self._waiting = None
+        self.lines_stale = False
         self.load()
 
     def toggle_damaged(self) -> None:
@@ -169,17 +174,20 @@ class ReceivingViewModel:
 
     # -- scanning ---------------------------------------------------------------------------------
 
-    def scan(self, text: str) -> None:
+    def scan(self, text: str, *, read_lines: bool = True) -> None:
         """Receive the next scan's quantity of the scanned item; say what happened in one line.
 
         While an over-receipt waits for a manager, the scan is read as the manager's badge instead.
+        With `read_lines=False` the receipt is not read back: the answer and the running totals (moved
+        by the units just received) are ready at once, and the per-item lines wait for
+        `refresh_lines()` (`lines_stale` says so), so a screen can answer before it reads.
         """
         actor, receipt_id = self._actor(), self.state.receipt_id
         if actor is None or receipt_id is None:
             self._say("Open a receipt first: pick an ASN", "error")
             return
         if self._waiting is not None:
-            self._approve(text, actor)
+            self._approve(text, actor, read_lines)
             return
         try:
             item = require(interpret(text), ScanKind.ITEM)
@@ -190,9 +198,9 @@ class ReceivingViewModel:
         cmd = ReceiveUnits(command_id=self._new_id(), receipt_id=receipt_id, gtin=item.gtin,
                            qty=self.state.qty * (item.count or 1), lot=item.lot, expiry=item.expiry,
                            serial=item.serial, damaged=self.state.damaged)
-        self._send(cmd, actor)
+        self._send(cmd, actor, read_lines)
 
-    def _send(self, cmd: ReceiveUnits, actor: Actor) -> None:
+    def _send(self, cmd: ReceiveUnits, actor: Actor, read_lines: bool) -> None:
         try:
             outcome = self._handle(cmd, actor)
         except NeedsApproval as exc:
@@ -211,9 +219,21 @@ class ReceivingViewModel:
         self.state.scans_ok += 1
         self.clear_qty()  # the quantity is for the next scan only
         self._say(outcome.message, "ok")
-        self._refresh_receipt()
+        units = outcome.data.get("units")
+        if read_lines or not isinstance(units, int):
+            self._refresh_receipt()
+            return
+        received, expected = self._units
+        self._units = (received + units, expected)
+        self._set_totals()
+        self.lines_stale = True
 
-    def _approve(self, badge: str, actor: Actor) -> None:
+    def refresh_lines(self) -> None:
+        """Read the receipt back after scans that left its lines stale (see `scan`)."""
+        if self.lines_stale:
+            self._refresh_receipt()
+
+    def _approve(self, badge: str, actor: Actor, read_lines: bool) -> None:
         assert self._waiting is not None and self._approver_by_badge is not None
         try:
             manager_id, _name = self._approver_by_badge(badge)
@@ -222,7 +242,7 @@ class ReceivingViewModel:
             return
         # A new command id: the refused attempt recorded nothing, and this one carries the approval.
         retry = replace(self._waiting, command_id=self._new_id(), approved_by=manager_id)
-        self._send(retry, actor)
+        self._send(retry, actor, read_lines)
 
     def cancel_approval(self) -> None:
         """Give up the over-receipt that waits for a manager: nothing is received."""
@@ -266,6 +286,7 @@ class ReceivingViewModel:
                                     closed_summary=summary, title=self.state.title,
                                     answer_no=self.state.answer_no + 1)
         self._waiting = None
+        self.lines_stale = False
         if task_id is not None:
             self._finish_task(task_id, actor)
         self.load()
@@ -283,13 +304,19 @@ class ReceivingViewModel:
         self.state.message, self.state.message_kind = message, kind
         self.state.answer_no += 1
 
+    def _set_totals(self) -> None:
+        received, expected = self._units
+        self.state.totals = f"{received} of {expected} units · {self.state.scans_ok} scans"
+
     def _refresh_receipt(self) -> None:
+        self.lines_stale = False
         if self.state.receipt_id is None:
             return
         s = self._summary(self.state.receipt_id)
         doc = s.asn_number or s.po_number or "Blind receipt"
         self.state.title = f"{doc} at {s.dock_code}"
-        self.state.totals = f"{s.received_units} of {s.expected_units} units · {self.state.scans_ok} scans"
+        self._units = (s.received_units, s.expected_units)
+        self._set_totals()
         self.state.lines = [
             LineView(p.description or p.gtin, f"{p.received} of {p.expected}",
                      done=p.received == p.expected and p.expected > 0, over=p.received > p.expected)

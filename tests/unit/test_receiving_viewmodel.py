@@ -193,3 +193,22 @@ def test_a_receive_task_opens_its_po_asn_and_is_done_when_the_receipt_closes(
     vm.scan(TEA)
     vm.close()
     assert [r["type"] for r in outbox_rows(device_engine)][-2:] == ["receipt.close", "task.complete"]
+
+
+def test_a_scan_can_answer_first_and_read_the_lines_back_after(device_engine: Engine,
+                                                             make_bus: Callable[..., MessageBus]) -> None:
+    vm = _vm(device_engine, make_bus(all_handlers()))
+    vm.load()
+    vm.open_asn("asn-1")
+    vm.scan(MUG_EACH[1:], read_lines=False)
+    vm.set_qty(3)
+    vm.scan(TEA, read_lines=False)
+    st = vm.state
+    assert (st.message, st.message_kind) == ("+3 Green tea 20 bags, 3 of 8", "ok")
+    assert st.totals == "4 of 20 units · 2 scans" and vm.lines_stale
+    assert [ln.progress for ln in st.lines] == ["0 of 12", "0 of 8"]  # not read back yet
+    vm.refresh_lines()
+    assert not vm.lines_stale and vm.state.totals == "4 of 20 units · 2 scans"
+    assert [ln.progress for ln in vm.state.lines] == ["1 of 12", "3 of 8"]
+    vm.scan("A-03-02-1", read_lines=False)  # refused: nothing moves, nothing to read back
+    assert vm.state.message_kind == "error" and not vm.lines_stale and vm.state.totals.startswith("4 of 20")
