@@ -58,6 +58,12 @@ def _panel(page: object, name: str, field: str, marker: str) -> None:
     see(page, marker)
 
 
+def _press(page: object, button: str, marker: str) -> None:
+    """Press a button until what it opens shows (see tap_until)."""
+    tap_until(lambda: page.get_by_role("button", name=button, exact=True).first,  # type: ignore[attr-defined]
+              page.get_by_text(marker).first)  # type: ignore[attr-defined]
+
+
 def _pending(db: Path) -> int:
     return int(str(query(db, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]))
 
@@ -77,17 +83,16 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         # -- 07:00 The manager gives the morning's delivery to Ana.
         tablet = _tablet(browser, demo.app_url)
         tablet.get_by_text(delivery.title).first.scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
-        tablet.get_by_role("button", name="Assign", exact=True).nth(_row_index(tablet, delivery.title)).click(  # type: ignore[attr-defined]
-            timeout=WAIT_MS)
-        see(tablet, f"Assign {delivery.title} to")
-        tablet.get_by_role("button", name="Ana Costa").click(timeout=WAIT_MS)  # type: ignore[attr-defined]
-        see(tablet, "Task assigned to Ana Costa")
+        assign = tablet.get_by_role("button", name="Assign", exact=True)  # type: ignore[attr-defined]
+        tap_until(lambda: assign.nth(_row_index(tablet, delivery.title)), tablet.get_by_text(f"Assign {delivery.title} to").first)  # type: ignore[attr-defined]
+        tap_until(lambda: tablet.get_by_role("button", name="Ana Costa"),  # type: ignore[attr-defined]
+                  tablet.get_by_text("Task assigned to Ana Costa").first)  # type: ignore[attr-defined]
         shot(tablet, "shift-tablet-assigned")
-        wait_for(lambda: query(hh, "SELECT 1 FROM tasks WHERE task_id = ? AND assignee_id = 'u-assoc-1'", delivery.task_id)
-                 or None, "the assignment reaching Ana's handheld through the service")
 
         # -- Ana receives it: big lines counted and typed on the pad, the rest scanned unit by unit.
         page = signed_in(browser, demo.app_url)
+        wait_for(lambda: query(hh, "SELECT 1 FROM tasks WHERE task_id = ? AND assignee_id = 'u-assoc-1'", delivery.task_id)
+                 or None, "the assignment reaching Ana's handheld through the service")
         tap_until(lambda: page.get_by_text(delivery.title).first,  # type: ignore[attr-defined]
                   page.get_by_text(f"Receiving ASN {delivery.asn_number}").first)  # type: ignore[attr-defined]
         typed, burst = scan_plan(delivery.lines)
@@ -100,12 +105,11 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         type_bursts(page, burst)
         see(page, f"{delivery.units} of {delivery.units} units")
         shot(page, "shift-handheld-received")
-        tap(page, "Close receipt")
-        see(page, "Discrepancies", exact=True)
+        _press(page, "Close receipt", "Discrepancies")
 
         # -- ... and puts it away where the handheld says.
-        tap(page, "Home")
-        tap(page, "Put away")
+        _press(page, "Home", "My tasks")
+        _press(page, "Put away", "Scan an item from the dock")
         for description, ean, qty in delivery.lines:
             wedge(page, ean)
             see(page, "then scan the location")
@@ -119,7 +123,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
 
         # -- 10:00 The store's service goes down. Ana goes on: a count with a variance ...
         service.stop()
-        tap(page, "Home")
+        _press(page, "Home", "My tasks")
         tap_until(lambda: page.get_by_text(count_title).first,  # type: ignore[attr-defined]
                   page.get_by_text(f"Go to {count_code} and scan its label").first)  # type: ignore[attr-defined]
         wedge(page, f"loc-{count_code}")
@@ -141,7 +145,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         see(page, "Count done: every location is counted")
 
         # -- ... and a pick walk with its last line short, staged.
-        tap(page, "Home")
+        _press(page, "Home", "My tasks")
         *full, (_line, last_code, _ean, _qty) = pick_lines
         tap_until(lambda: page.get_by_text(pick_title).first,  # type: ignore[attr-defined]
                   page.get_by_text(f"Go to {full[0][1]} and scan its label").first)  # type: ignore[attr-defined]
@@ -151,7 +155,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
             see(page, f"{qty} of {qty}")
         wedge(page, f"loc-{last_code}")
         see(page, f"At {last_code}: take")
-        tap(page, "Short…")
+        _press(page, "Short…", "Why short?")
         tap(page, "None on the shelf")
         see(page, "All picked: scan a staging location")
         wedge(page, "loc-STG-1")
@@ -167,7 +171,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         # -- The service comes back on the same port and database: everything drains, once.
         service.start(timeout=60)
         wait_for(lambda: None if _pending(hh) else True, "the handheld's outbox draining", timeout=DRAIN_S)
-        tap(page, "Home")
+        _press(page, "Home", "My tasks")
         see(page, "all sent")
         shot(page, "shift-handheld-synced")
         problems = ops_arrived_once(server, hh, "handheld-1") + ops_arrived_once(server, demo.data / "tablet-1.db", "tablet-1")
