@@ -102,9 +102,9 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         # The answer and the running count go out first; the receipt's lines are read back just after,
         # in their own small patch, so the associate never waits on that read to see the scan taken.
         vm.scan(text, read_lines=False)
-        manual.value = ""
-        patch.mark(manual)  # the client may hold typed keys Python has not seen: always send it
         render(patch)
+        manual.value = ""
+        patch.mark(manual)  # the client may hold typed keys Python has not seen: always send it (last)
         if vm.lines_stale:
             page.run_task(read_lines)
 

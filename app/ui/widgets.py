@@ -111,16 +111,16 @@ class ScanFeed:
         got = self._scans.key(e.key, time.monotonic(), shift=e.shift, ctrl=e.ctrl, alt=e.alt, meta=e.meta)
         if got is not None:
             patch = Patch(self._page)
-            self._clear_field(patch)
             self._submit(got.text, patch)
+            self._clear_field(patch)  # after the answer: the patches go out in this order
             patch.send()
 
     def _typed(self, e: ft.Event[ft.TextField]) -> None:
         got = self._scans.typed(self.field.value or "", time.monotonic())
         patch = Patch(self._page)
-        self._clear_field(patch)
         if got is not None:
             self._submit(got.text, patch)
+        self._clear_field(patch)
         patch.send()
         self.refocus()  # a submit drops the field's focus: keep it ready for the next scan
 
