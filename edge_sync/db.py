@@ -77,7 +77,11 @@ def create_device_engine(path: str | Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        driver(conn).execute("BEGIN IMMEDIATE")
+        raw = driver(conn)
+        # A unit of work begins on sqlite3 itself (edge_sync.uow): SQLAlchemy's transaction,
+        # autobegun by a Core statement inside it, joins that one instead of nesting a BEGIN.
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
 
     return engine
 

@@ -146,9 +146,11 @@ def receive_units(cmd: ReceiveUnits, uow: UnitOfWork, ctx: HandlerContext) -> Ou
         expiry=cmd.expiry,
     )
     event = rules.receive(receipt, lines, scan, ctx.policy, _approver(cmd.approved_by, master, ctx))
+    lot = scan.lot or ""
     repo.add_to_line(
-        receipt.receipt_id, gtin=scan.gtin, lot=scan.lot or "", item_id=scan.item_id, received=scan.units,
+        receipt.receipt_id, gtin=scan.gtin, lot=lot, item_id=scan.item_id, received=scan.units,
         damaged=scan.units if scan.damaged else 0, expiry=scan.expiry.isoformat() if scan.expiry else None,
+        item_on_line=any(ln.gtin == scan.gtin and ln.lot == lot and ln.item_id is not None for ln in lines),
     )
     payload = ReceiptReceivePayload(
         receipt_id=receipt.receipt_id, po_id=receipt.po_id, asn_id=receipt.asn_id, item_id=scan.item_id,

@@ -114,6 +114,18 @@ _ADD_TO_LINE_SQL = (
     " item_id = coalesce(item_id, excluded.item_id),"
     " expiry = coalesce(expiry, excluded.expiry)"
 )
+_ADD_TO_LINE_KEEPING_ITEM_SQL = (
+    "INSERT INTO receipt_lines (receipt_id, gtin, lot, item_id, expiry, expected_qty, received_qty, damaged_qty)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (receipt_id, gtin, lot) DO UPDATE SET"
+    " expected_qty = expected_qty + excluded.expected_qty,"
+    " received_qty = received_qty + excluded.received_qty,"
+    " damaged_qty = damaged_qty + excluded.damaged_qty,"
+    " expiry = coalesce(expiry, excluded.expiry)"
+)
+"""The same upsert for a line whose item id cannot change: SQLite rewrites the entry of every index
+on a column an UPDATE sets, equal or not, and (receipt_id, item_id) is indexed: one page less to
+write and sync on every repeat scan of a line."""
 
 
 class ReceivingRepository:
@@ -261,11 +273,15 @@ class ReceivingRepository:
         received: int = 0,
         damaged: int = 0,
         expiry: str | None = None,
+        item_on_line: bool = False,
     ) -> None:
-        """Add units to a (GTIN, lot) line, creating it; the first expiry seen for a lot is kept."""
-        driver(self.conn).execute(
-            _ADD_TO_LINE_SQL, (receipt_id, gtin, lot, item_id, expiry, expected, received, damaged)
-        )
+        """Add units to a (GTIN, lot) line, creating it; the first expiry seen for a lot is kept.
+
+        The first item id given for a line is kept too; `item_on_line` says the caller saw this
+        line already carrying one (nothing to fill in), which spares an index write.
+        """
+        sql = _ADD_TO_LINE_KEEPING_ITEM_SQL if item_on_line or item_id is None else _ADD_TO_LINE_SQL
+        driver(self.conn).execute(sql, (receipt_id, gtin, lot, item_id, expiry, expected, received, damaged))
 
     def close(self, receipt_id: str, at: dt.datetime) -> None:
         """Mark a receipt closed."""
