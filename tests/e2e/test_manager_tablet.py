@@ -20,7 +20,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def shot(page: object, name: str) -> Path:
-    """A screenshot kept as an artefact and in docs/screenshots/ for the README."""
+    """A screenshot kept as an artefact and in docs/screenshots/ for the README.
+
+    Taken once with WAIT_MS to spare (a loaded machine can take longer than Playwright's default
+    30 s to paint the canvas), then through the shared helper that lets the canvas settle."""
+    page.screenshot(timeout=WAIT_MS)  # type: ignore[attr-defined]
     path = screenshot(page, name)
     DOCS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, DOCS / f"{name}.png")
@@ -66,9 +70,7 @@ def test_a_manager_walks_the_panels_and_creates_and_assigns_a_task(demo: Demo, b
         [(op_type,)] = conn.execute("SELECT type FROM outbox WHERE json_extract(payload, '$.title') = ?", (title,)).fetchall()
     assert op_type == "task.create"  # through the tablet's own outbox
 
-    page.get_by_text(title).scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Assign", exact=True).nth(_row_index(page, title)).click(timeout=WAIT_MS)  # type: ignore[attr-defined]
-    page.get_by_text(f"Assign {title} to").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _open_assign_dialog(page, title)
     name = "Ana Costa"  # the demo store's first associate (BADGE-1001)
     page.get_by_role("button", name=name).click(timeout=WAIT_MS)  # type: ignore[attr-defined]
     page.get_by_text(f"Task assigned to {name}", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
@@ -82,16 +84,43 @@ def test_a_manager_walks_the_panels_and_creates_and_assigns_a_task(demo: Demo, b
         time.sleep(1)
     assert task is not None and task[0] == "assigned", task  # the tablet's outbox reached the service
 
+    # Each panel is read from the service with Mia's session on the tablet (a manager's session is
+    # what the service asks of store-wide reads): the data is there, live, and nothing was refused.
     for panel, marker, name_ in (("Approvals", "Approvals (", "tablet-approvals"),
                                  ("Exceptions", "Exceptions (", "tablet-exceptions"),
                                  ("Devices", "Devices (", "tablet-devices"),
                                  ("Figures", "Store figures", "tablet-figures")):
         page.get_by_role("button", name=panel).first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
         page.get_by_text(marker, exact=False).first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+        if panel == "Devices":  # the service's device board lists the tablet, which has pushed its task
+            page.get_by_text("tablet-1", exact=True).first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
         shot(page, name_)
+        assert page.get_by_text("Live from the store service", exact=False).count() == 1  # type: ignore[attr-defined]
+        assert page.get_by_text("refused to answer", exact=False).count() == 0  # type: ignore[attr-defined]
+        assert page.get_by_text("session has ended", exact=False).count() == 0  # type: ignore[attr-defined]
     page.get_by_text("Count accuracy").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
     page.get_by_text("Pick fill rate").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]
+
+
+def _open_assign_dialog(page: object, title: str, attempts: int = 3) -> None:
+    """Tap Assign on the row of the task titled `title` until its dialog opens.
+
+    The board is drawn again after every change and every 15 s: a row found a moment ago may be
+    replaced before the tap lands (Playwright: "not attached to the DOM"), so the row is found again.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            page.get_by_text(title).first.scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
+            buttons = page.get_by_role("button", name="Assign", exact=True)  # type: ignore[attr-defined]
+            buttons.nth(_row_index(page, title)).click(timeout=WAIT_MS)
+            page.get_by_text(f"Assign {title} to").wait_for(timeout=WAIT_MS // 3)  # type: ignore[attr-defined]
+            return
+        except (PlaywrightError, AssertionError):
+            if attempt == attempts:
+                raise
 
 
 def _row_index(page: object, title: str) -> int:
