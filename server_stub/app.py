@@ -99,4 +99,8 @@ def app_from_env() -> FastAPI:
     """The app for uvicorn's factory mode (several workers): URL from BACKROOM_DATABASE_URL, already migrated."""
     import os
 
-    return create_app(os.environ[DATABASE_URL_ENV], run_migrations=False)
+    from server_stub import heap
+
+    app = create_app(os.environ[DATABASE_URL_ENV], run_migrations=False)
+    heap.settle()  # this worker process's collector, as `backroom server` sets it (server_stub.heap)
+    return app

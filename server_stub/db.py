@@ -12,6 +12,7 @@ PostgreSQL: a plain pool; writers serialize per store by locking the store's cou
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import operator
 import threading
@@ -359,6 +360,34 @@ def _json_text(value: Any) -> str:
     return to_json(value).decode()
 
 
+_CHECK_TIMES = (
+    dt.datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
+    dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+)
+
+
+def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A SQLite time column's converter with a fast path for UTC datetimes (nearly all of them).
+
+    `proc` (the column type's own: UTCDateTime, then SQLAlchemy's SQLite DATETIME) turns a UTC
+    datetime into naive `YYYY-MM-DD HH:MM:SS.ffffff` text through two layers of Python; isoformat
+    writes the same text in C. The fast path is used only if it gives `proc`'s very text on sample
+    values (so a change of storage format upstream falls back rather than mixing formats); any other
+    value (naive, another zone, None) goes through `proc`.
+    """
+    utc = dt.UTC
+
+    def fast(value: Any) -> Any:
+        if type(value) is dt.datetime and value.tzinfo is utc:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return proc(value)
+
+    if all(fast(v) == proc(v) for v in _CHECK_TIMES):
+        return fast
+    return proc
+
+
 class FastInsert:
     """An INSERT for many rows of one table, run as a plain DBAPI executemany.
 
@@ -379,10 +408,17 @@ class FastInsert:
         self.values = operator.itemgetter(*self.columns)
         self.converters: list[tuple[int, Callable[[Any], Any], bool]] = []
         for i, c in enumerate(table.columns):
-            proc = _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
-            if proc is not None:
-                # A batch repeats the same timestamps many times: convert each once.
-                self.converters.append((i, proc, isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)))
+            proc: Callable[[Any], Any] | None = (
+                _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
+            )
+            if proc is None:
+                continue
+            is_time = isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)
+            if is_time and dialect.name == "sqlite":
+                proc = _utc_text_or(proc)
+            # A batch repeats the same timestamps and op ids (an op's ledger rows, its ERP event)
+            # many times, as the very same objects: convert each object once.
+            self.converters.append((i, proc, is_time or isinstance(c.type, sa.Uuid)))
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null)."""
@@ -394,8 +430,10 @@ class FastInsert:
             columns: list[Any] = list(zip(*records, strict=True))
             for i, proc, memo in self.converters:
                 if memo:
-                    seen: dict[Any, Any] = {}
-                    columns[i] = [seen[v] if v in seen else seen.setdefault(v, proc(v)) for v in columns[i]]
+                    # By identity: the rows keep every value alive meanwhile, and an aware
+                    # datetime's hash would ask its tzinfo for the offset.
+                    seen: dict[int, Any] = {}
+                    columns[i] = [seen[k] if (k := id(v)) in seen else seen.setdefault(k, proc(v)) for v in columns[i]]
                 else:
                     columns[i] = list(map(proc, columns[i]))
             records = list(zip(*columns, strict=True))

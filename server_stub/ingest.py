@@ -186,7 +186,12 @@ def _answer_stored(op: Op, fp: str, stored: _Stored, now: dt.datetime) -> OpResu
         return OpResult(
             op_id=op.op_id, seq=op.seq, status=OpStatus.REJECTED, reason=stored.reason, result=stored.result, server_time=now
         )
-    return OpResult(op_id=op.op_id, seq=op.seq, status=OpStatus.DUPLICATE, result=stored.result, server_time=now)
+    # A duplicate's answer is the stored result (a dict the service wrote) and our own fields: built
+    # without validation, as every op of a resent batch is.
+    return OpResult.model_construct(
+        op_id=op.op_id, seq=op.seq, status=OpStatus.DUPLICATE, reason=None, expected_seq=None, result=stored.result,
+        server_time=now,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,9 +347,16 @@ class Ingestor:
             last_op[op.device_id] = (effective_at, op.user_id)
             if status is OpStatus.APPLIED:
                 report.applied_types.append(op_type)
-            report.results.append(
-                OpResult(op_id=op.op_id, seq=op.seq, status=status, reason=reason, result=result, server_time=tx.now)
-            )
+            if reason is None:
+                # Every field is ours and of its declared type (an applier's result is a plain dict):
+                # built without validation, as it is for each applied op.
+                report.results.append(OpResult.model_construct(
+                    op_id=op.op_id, seq=op.seq, status=status, reason=None, expected_seq=None, result=result, server_time=tx.now,
+                ))
+            else:
+                report.results.append(
+                    OpResult(op_id=op.op_id, seq=op.seq, status=status, reason=reason, result=result, server_time=tx.now)
+                )
         self._update_devices(tx, request, device_ids, last_seq, last_op)
         return report
 
@@ -379,7 +391,7 @@ class Ingestor:
             return OpStatus.REJECTED, f"user {op.user_id} is not known in store {tx.store_id}; sign in as a known user", {}
         action = authz.action_for_op(op.type)
         # An unknown user (only when the settings accept them) acts as an associate at most.
-        if not authz.allowed(role or Role.ASSOCIATE.value, action):
+        if not authz.allowed(role or _ASSOCIATE, action):
             return OpStatus.REJECTED, authz.refusal(op.user_id, role, action), {}
         ctx = OpContext(tx, op, payload, effective_at, self.settings, Actor(op.user_id, op.device_id, role, op.session_id), [])
         use_savepoint = spec.savepoint or force_savepoints
@@ -424,6 +436,9 @@ class Ingestor:
             if device_id == pusher:
                 values.update(_status_values(request.device_status))
             fast_update(tx.conn, t.devices, {"store_id": tx.store_id, "device_id": device_id}, values)
+
+
+_ASSOCIATE = Role.ASSOCIATE.value
 
 
 def _ensure_devices(conn: Connection, store_id: str, device_ids: list[str], now: dt.datetime) -> None:

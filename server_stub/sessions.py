@@ -97,7 +97,33 @@ def start_online(tx: StoreTx, start: SessionStart, device_id: str | None) -> Ses
 
 
 def session_for_op(tx: StoreTx, op: Op, effective_at: dt.datetime) -> OpSession:
-    """The role to authorise `op` with, or the reason it is refused (see the module docstring)."""
+    """The role to authorise `op` with, or the reason it is refused (see the module docstring).
+
+    A batch's ops mostly share one session: what the session is (its record, or a refusal that
+    does not depend on when the op was made) is worked out once per (session, user, device) in the
+    transaction; only the window is checked for each op.
+    """
+    memo = tx.caches.setdefault("op_sessions", {})
+    key = f"{op.session_id}\x1f{op.user_id}\x1f{op.device_id}"
+    found: OpSession | tuple[SessionRecord, OpSession] | None = memo.get(key)
+    if found is None:
+        found = memo[key] = _session_of(tx, op)
+    if isinstance(found, OpSession):
+        return found
+    record, open_session = found
+    if effective_at < record.started_at - CLOCK_SKEW:
+        return OpSession(None, f"this op was made before its session started ({record.started_at:%Y-%m-%d %H:%M} UTC); "
+                               "check the device clock, sign in again and resend it")
+    if effective_at >= record.expires_at:
+        how = "online" if record.started_online else "offline"
+        return OpSession(None, f"session {op.session_id} (started {how} {record.started_at:%Y-%m-%d %H:%M} UTC) had ended at "
+                               f"{record.expires_at:%Y-%m-%d %H:%M} UTC when this op was made; sign in again and resend it")
+    return open_session
+
+
+def _session_of(tx: StoreTx, op: Op) -> OpSession | tuple[SessionRecord, OpSession]:
+    """The op's session: a final answer (an older-form id's role, or a refusal), or its record and
+    the answer for an op made inside its window."""
     parsed = parse_session_id(op.session_id)
     if parsed is None:
         return OpSession(lookups.user_role(tx, op.user_id))
@@ -116,14 +142,7 @@ def session_for_op(tx: StoreTx, op: Op, effective_at: dt.datetime) -> OpSession:
     if (record.user_id, record.device_id) != (op.user_id, op.device_id):
         return OpSession(None, f"session {op.session_id} is {record.user_id}'s on device {record.device_id}; "
                                f"this op names {op.user_id} on {op.device_id}: sign in again and resend it")
-    if effective_at < record.started_at - CLOCK_SKEW:
-        return OpSession(None, f"this op was made before its session started ({record.started_at:%Y-%m-%d %H:%M} UTC); "
-                               "check the device clock, sign in again and resend it")
-    if effective_at >= record.expires_at:
-        how = "online" if record.started_online else "offline"
-        return OpSession(None, f"session {op.session_id} (started {how} {record.started_at:%Y-%m-%d %H:%M} UTC) had ended at "
-                               f"{record.expires_at:%Y-%m-%d %H:%M} UTC when this op was made; sign in again and resend it")
-    return OpSession(record.role.value)
+    return record, OpSession(record.role.value)
 
 
 def role_at(tx: StoreTx, user_id: str, at: dt.datetime) -> str | None:

@@ -68,9 +68,15 @@ class OpContext:
 
     def need_location(self, location_id: str) -> lookups.LocationInfo:
         """The location if the store knows it; otherwise refuse the op."""
-        found = lookups.location(self.tx, location_id)
+        # Asked two or three times per op: the answer is kept for the transaction (locations do not
+        # change inside one).
+        known: dict[str, lookups.LocationInfo] = self.tx.caches.setdefault("location_info", {})
+        found = known.get(location_id)
         if found is None:
-            self.reject(f"location {location_id} is not known in store {self.tx.store_id}; scan a known location")
+            found = lookups.location(self.tx, location_id)
+            if found is None:
+                self.reject(f"location {location_id} is not known in store {self.tx.store_id}; scan a known location")
+            known[location_id] = found
         return found
 
     def result(self, **values: Any) -> dict[str, Any]:

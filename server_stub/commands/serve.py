@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Migrate, then serve until interrupted."""
     import uvicorn
 
+    from server_stub import heap
     from server_stub.app import DATABASE_URL_ENV, create_app
     from server_stub.db import migrate
 
@@ -48,5 +49,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ[DATABASE_URL_ENV] = url
         uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
-        uvicorn.run(create_app(url, run_migrations=False), **common)
+        app = create_app(url, run_migrations=False)
+        heap.settle()
+        uvicorn.run(app, **common)
     return 0

@@ -1,0 +1,46 @@
+"""The bulk writer stores exactly what a Core insert stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+
+from server_stub import tables as t
+from server_stub.db import create_engine_for, fast_insert, migrate
+
+
+def _rows(op_id: uuid.UUID, at: dt.datetime, *seqs: int) -> list[dict[str, object]]:
+    return [{"store_id": "S-FI", "entry_seq": s, "item_id": "I1", "location_id": "L1", "status": "available", "delta": 1,
+             "effective_at": at, "recorded_at": at, "reason": "putaway", "op_id": op_id} for s in seqs]
+
+
+def test_times_and_op_ids_are_stored_as_a_core_insert_stores_them(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    op_id = uuid.uuid4()
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    times = [
+        dt.datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 3, 30, 5, 7, tzinfo=plus_two),
+        dt.datetime(2026, 3, 29, 1, 30, 5, 9),
+    ]
+    try:
+        with engine.begin() as conn:
+            for n, at in enumerate(times):
+                # The same objects twice (as an op's ledger rows are), then a Core insert of equal values.
+                fast_insert(conn, t.ledger, _rows(op_id, at, 10 * n + 1, 10 * n + 2))
+                conn.execute(sa.insert(t.ledger), _rows(op_id, at, 10 * n + 3))
+        with engine.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT entry_seq, effective_at, recorded_at, op_id FROM ledger ORDER BY entry_seq").all()
+            loaded = conn.execute(sa.select(t.ledger.c.entry_seq, t.ledger.c.effective_at).order_by(t.ledger.c.entry_seq)).all()
+    finally:
+        engine.dispose()
+    by_seq = {row[0]: tuple(row[1:]) for row in raw}
+    for n in range(len(times)):
+        core = by_seq[10 * n + 3]
+        assert by_seq[10 * n + 1] == by_seq[10 * n + 2] == core
+    expected = {10 * n + k: (at if at.tzinfo else at.replace(tzinfo=dt.UTC)) for n, at in enumerate(times) for k in (1, 2, 3)}
+    assert {seq: at for seq, at in loaded} == expected
