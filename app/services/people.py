@@ -249,9 +249,10 @@ class SessionWindows:
     changes when it is signed out (`sign_out`, which forgets it here before and after its commit),
     so the copy answers exactly as the table would; the table stays the source of truth, read again
     whenever this copy has nothing for a session. Keyed by database file as well as session id:
-    several devices can run in one process (the demo). This holds because a device's database is
-    written by the one process that runs the device; a session ended by any other writer must go
-    through `sign_out` in that process. Bounded: the oldest entries go first.
+    several devices can run in one process (the demo). The copy is per process: that holds because
+    a device's sessions are written only here, by the process that runs the device; another process
+    ending a session in the same file would not be seen until this one restarts. Bounded: the oldest
+    entries go first.
     """
 
     def __init__(self, max_entries: int = 256) -> None:
