@@ -11,6 +11,11 @@ A request is signed with the device's Ed25519 key over:
 
 `@path` and `@query` rather than `@target-uri`: the host and port a request was sent to differ
 behind a proxy, the path and query do not. `content-digest` (RFC 9530, sha-256) binds the body.
+
+A request that names the person it acts for (`X-User-Id`, and the session they signed in with,
+`X-Session-Id`) covers those headers too, after the five above (`covered_components`): the list
+varies per request, as RFC 9421 allows, and the service refuses a request carrying either header
+uncovered, so nobody on the path can swap the person a signed request acts for.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import base64
 import binascii
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -28,11 +34,20 @@ TAG = "backroom-device"
 LABEL = "device"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 COVERED_COMPONENTS: tuple[str, ...] = ("@method", "@path", "@query", "content-digest", "idempotency-key")
+IDENTITY_HEADERS: tuple[str, ...] = ("x-user-id", "x-session-id")
+"""Headers naming the person a request acts for: covered whenever the request carries them."""
 
 _ID = r"[A-Za-z0-9._:\-]{1,64}"
 _KEY_ID = re.compile(rf"^({_ID})/({_ID})$")
 
 DeviceIdText = Annotated[str, Field(min_length=1, max_length=64, pattern=rf"^{_ID}$")]
+
+
+def covered_components(header_names: Iterable[str]) -> tuple[str, ...]:
+    """The components a request with these header names is signed over: COVERED_COMPONENTS, then
+    each of IDENTITY_HEADERS it carries (in that order)."""
+    present = {name.lower() for name in header_names}
+    return COVERED_COMPONENTS + tuple(name for name in IDENTITY_HEADERS if name in present)
 
 
 class BadKeyId(ValueError):

@@ -5,7 +5,8 @@
     enrol(http, auth, name="Handheld by the dock")        # ask a manager to approve this device
 
 Each request gets a Content-Digest of its body, an Idempotency-Key (kept when the caller set
-one), a fresh nonce and its created time, and one signature over them (see signature_profile).
+one), a fresh nonce and its created time, and one signature over them and over the X-User-Id /
+X-Session-Id headers it carries (see signature_profile): set those before the request is signed.
 `clock` gives the created time; pass the server-corrected clock when the device's own one drifts.
 """
 
@@ -23,12 +24,12 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 from edge_sync.errors import BadAnswer, Offline, SyncError
 from edge_sync.keys import public_key_text
 from edge_sync.signature_profile import (
-    COVERED_COMPONENTS,
     IDEMPOTENCY_HEADER,
     LABEL,
     TAG,
     EnrolmentRecord,
     EnrolmentRequest,
+    covered_components,
     key_id,
 )
 
@@ -73,7 +74,7 @@ class RequestSigner(httpx.Auth):
             request.headers.pop(name, None)
         self._signer.sign(
             request, key_id=self.key_id, created=self._clock(), nonce=secrets.token_urlsafe(16), label=LABEL,
-            tag=TAG, covered_component_ids=COVERED_COMPONENTS, body=request.content,
+            tag=TAG, covered_component_ids=covered_components(request.headers.keys()), body=request.content,
         )
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

@@ -6,6 +6,7 @@ refuses with the service's error shape:
 
     401 signature_missing     no Signature-Input / Signature headers
     401 signature_invalid     malformed, wrong key id, wrong components, or the signature does not verify
+    401 identity_unsigned     the request carries X-User-Id or X-Session-Id and the signature does not cover it
     401 device_unknown        no device enrolled under the key id
     401 digest_mismatch       the body is not the one the Content-Digest (signed) names: tampered
     401 signature_expired     created further than `signature_window_s` from the service's clock
@@ -48,6 +49,7 @@ from sqlalchemy.exc import IntegrityError
 
 from edge_sync.signature_profile import (
     COVERED_COMPONENTS,
+    IDENTITY_HEADERS,
     TAG,
     BadKeyId,
     EnrolmentRecord,
@@ -243,6 +245,13 @@ class SignatureGuard:
                                    f"the request's signature does not verify ({_reason(exc)}); sign it again "
                                    "with this device's enrolled key") from exc
         assert keys.key_id is not None
+        uncovered = [name for name in IDENTITY_HEADERS
+                     if name in message.headers and f'"{name}"' not in result.covered_components]
+        if uncovered:
+            raise SignatureRefused("identity_unsigned",
+                                   f"the request names its person in {', '.join(uncovered)} but its signature does not "
+                                   "cover that header: it may have been set or changed on the way. Sign the request "
+                                   "with every X-User-Id / X-Session-Id header it carries in its covered components")
         digest = message.headers.get("content-digest") or ""
         try:
             ContentDigest.verify(digest, body)

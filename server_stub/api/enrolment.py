@@ -6,6 +6,9 @@
     POST /v1/stores/{store_id}/enrolments/{id}/approve    a manager approves a pending device
     POST /v1/stores/{store_id}/enrolments/{id}/revoke     a manager revokes a device
 
+Approving and revoking act for the manager named in X-User-Id, with their session on the signing
+device in X-Session-Id (server_stub.api.readers.session_actor).
+
 The first manager device of a store is approved by an operator with `backroom devices approve`.
 """
 
@@ -22,7 +25,8 @@ from edge_sync.contract import Id
 from edge_sync.signature_profile import EnrolmentRecord, EnrolmentRequest
 from server_stub import devices
 from server_stub.api.deps import DeviceHeader, ServicesDep, StoreId, UserHeader
-from server_stub.auth import actor_for, require_manager
+from server_stub.api.readers import SessionHeader, session_actor
+from server_stub.authz import Action
 from server_stub.db import read_transaction, write_transaction
 from server_stub.errors import InvalidRequest
 from server_stub.signatures import SignatureGuard, message_from_scope
@@ -84,19 +88,17 @@ def list_enrolments(
 
 @router.post("/{device_id}/approve", response_model=EnrolmentRecord)
 def approve_device(store_id: StoreId, device_id: Id, services: ServicesDep, x_user_id: UserHeader = None,
-                   acting: DeviceHeader = None) -> EnrolmentRecord:
+                   x_session_id: SessionHeader = None, acting: DeviceHeader = None) -> EnrolmentRecord:
     """Approve a pending device for this store (manager)."""
     with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, x_user_id, acting)
-        require_manager(actor, "approve devices")
+        actor = session_actor(tx, Action.DEVICE_APPROVE, x_user_id, x_session_id, acting)
         return devices.approve(tx.conn, store_id, device_id, by=actor.user_id, now=tx.now)
 
 
 @router.post("/{device_id}/revoke", response_model=EnrolmentRecord)
 def revoke_device(store_id: StoreId, device_id: Id, services: ServicesDep, x_user_id: UserHeader = None,
-                  acting: DeviceHeader = None) -> EnrolmentRecord:
+                  x_session_id: SessionHeader = None, acting: DeviceHeader = None) -> EnrolmentRecord:
     """Revoke a device: every request it signs is refused from now on (manager)."""
     with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, x_user_id, acting)
-        require_manager(actor, "revoke devices")
+        actor = session_actor(tx, Action.DEVICE_REVOKE, x_user_id, x_session_id, acting)
         return devices.revoke(tx.conn, store_id, device_id, by=actor.user_id, now=tx.now)

@@ -9,6 +9,11 @@ approvals, devices, figures, ERP events) needs a manager's session on that devic
 
 No session, or one that is not open, not that user's, or not on this device: 401
 `session_required`. A session whose role may not read it: 403 `forbidden`.
+
+A write that acts for a named person (approve or reject a count, resolve an exception, the task
+and device endpoints) is judged the same way by its endpoint, inside its own transaction:
+`session_actor` gives the actor, with the role of the session presented; X-User-Id alone is
+never enough. Both headers are covered by the request's signature (server_stub.signatures).
 """
 
 from __future__ import annotations
@@ -27,11 +32,40 @@ from server_stub.errors import Forbidden, ServiceError
 from server_stub.txn import StoreTx
 
 
+SessionHeader = Annotated[Id | None, Header(alias="X-Session-Id")]
+"""The session the person named in X-User-Id signed in with on this device."""
+
+
 class SessionRequired(ServiceError):
-    """401: this read needs a person's session, and the request presents none that is open."""
+    """401: this request needs a person's session, and it presents none that is open."""
 
     status_code = 401
     code = "session_required"
+
+
+def session_actor(tx: StoreTx, action: authz.Action, user_id: str | None, session_id: str | None,
+                  device_id: str | None, *, named: str | None = None) -> Actor:
+    """The person a request acts for, judged by the session it presents (in `tx`, nothing written).
+
+    `user_id`/`session_id` are the X-User-Id / X-Session-Id headers, `device_id` the device that
+    signed the request; `named` is a user a body names as well, which must be that same person.
+    401 session_required without an open session of that user on this device; 403 when the
+    session's role may not take `action` (authz.TABLE).
+    """
+    if named is not None and user_id is not None and named != user_id:
+        raise Forbidden(f"the body names user {named} but the request acts for {user_id} (X-User-Id): "
+                        "a request acts for the one person whose session it presents; leave user_id out")
+    user_id = user_id or named
+    if not user_id or not session_id:
+        raise SessionRequired(
+            f"{action.value} needs the session of the person it acts for, signed in on this device: send X-User-Id "
+            "and X-Session-Id (sign in on the device first)")
+    session = sessions.session_for_read(tx, user_id, session_id, device_id)
+    if session.refusal is not None:
+        raise SessionRequired(session.refusal)
+    if not authz.allowed(session.role, action):
+        raise Forbidden(authz.refusal(user_id, session.role, action))
+    return Actor(user_id=user_id, device_id=device_id, role=session.role, session_id=session_id)
 
 
 def _judge(services: Services, store_id: str, action: authz.Action, user_id: str | None, session_id: str | None,
@@ -41,11 +75,7 @@ def _judge(services: Services, store_id: str, action: authz.Action, user_id: str
             f"this read needs the session of a manager signed in on this device: send X-User-Id and X-Session-Id "
             f"({action.value})")
     with read_transaction(services.engine) as conn:
-        session = sessions.session_for_read(StoreTx(conn, store_id), user_id, session_id, device_id)
-    if session.refusal is not None:
-        raise SessionRequired(session.refusal)
-    if not authz.allowed(session.role, action):
-        raise Forbidden(authz.refusal(user_id, session.role, action))
+        session_actor(StoreTx(conn, store_id), action, user_id, session_id, device_id)
 
 
 async def read_gate(

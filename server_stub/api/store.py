@@ -13,6 +13,7 @@ from edge_sync.contract import BalanceRecord, ExceptionRecord, Id, SessionRecord
 from server_stub import approvals, exceptions, ledger, sessions
 from server_stub import tables as t
 from server_stub.api.deps import DeviceHeader, ServicesDep, StoreId, UserHeader
+from server_stub.api.readers import SessionHeader, session_actor
 from server_stub.auth import actor_for
 from server_stub.authz import Action, require
 from server_stub.db import read_transaction
@@ -89,12 +90,12 @@ def get_exception(store_id: StoreId, exception_id: Id, services: ServicesDep) ->
 
 @router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionRecord, tags=["exceptions"])
 def resolve_exception(
-    store_id: StoreId, exception_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None
+    store_id: StoreId, exception_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None,
+    x_session_id: SessionHeader = None, acting: DeviceHeader = None,
 ) -> ExceptionRecord:
-    """Resolve an exception with a note (manager)."""
+    """Resolve an exception with a note (manager, with their session on this device)."""
     with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
-        require(actor, Action.EXCEPTION_RESOLVE)
+        actor = session_actor(tx, Action.EXCEPTION_RESOLVE, x_user_id, x_session_id, acting, named=body.user_id)
         return exceptions.resolve_exception(tx, exception_id, note=body.note, user_id=actor.user_id)
 
 
@@ -111,21 +112,23 @@ def list_approvals(
 
 @router.post("/approvals/{approval_id}/approve", response_model=approvals.ApprovalRecord, tags=["stock"])
 def approve(
-    store_id: StoreId, approval_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None
+    store_id: StoreId, approval_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None,
+    x_session_id: SessionHeader = None, acting: DeviceHeader = None,
 ) -> approvals.ApprovalRecord:
-    """Approve a count: it posts as of its moment against the ledger as it stands now."""
+    """Approve a count: it posts as of its moment against the ledger as it stands now (manager, with their session on this device)."""
     with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
+        actor = session_actor(tx, Action.COUNT_APPROVE, x_user_id, x_session_id, acting, named=body.user_id)
         return approvals.decide(tx, approval_id, actor, approve=True, note=body.note)
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=approvals.ApprovalRecord, tags=["stock"])
 def reject(
-    store_id: StoreId, approval_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None
+    store_id: StoreId, approval_id: Id, body: DecisionBody, services: ServicesDep, x_user_id: UserHeader = None,
+    x_session_id: SessionHeader = None, acting: DeviceHeader = None,
 ) -> approvals.ApprovalRecord:
-    """Reject a count: nothing posts."""
+    """Reject a count: nothing posts (manager, with their session on this device)."""
     with StoreTx.open(services.engine, store_id) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
+        actor = session_actor(tx, Action.COUNT_APPROVE, x_user_id, x_session_id, acting, named=body.user_id)
         return approvals.decide(tx, approval_id, actor, approve=False, note=body.note)
 
 

@@ -1,4 +1,8 @@
-"""Task endpoints: managers create, assign, reprioritise, cancel; associates claim, release, complete."""
+"""Task endpoints: managers create, assign, reprioritise, cancel; associates claim, release, complete.
+
+Every one of them acts for the person named in X-User-Id, with that person's session on the signing
+device in X-Session-Id (server_stub.api.readers.session_actor: 401 session_required without one).
+The handheld sends its task commands as ops; these serve the tablet and other callers."""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from server_stub.api.deps import (
     VerifiedDeviceId,
     nonce_in_transaction,
 )
-from server_stub.auth import actor_for
+from server_stub.api.readers import SessionHeader, session_actor
+from server_stub.authz import Action
 from server_stub.db import read_transaction
 from server_stub.errors import InvalidRequest
 from server_stub.signatures import DeviceRefused, nonce_kept
@@ -96,22 +101,25 @@ def _acting_device(claimed: str | None, acting: str | None, verified: str | None
 @router.post("", response_model=TaskRecord, status_code=201)
 @nonce_in_transaction
 def create_task(store_id: StoreId, body: TaskCreatePayload, services: ServicesDep, nonce: RequestNonceDep,
-                x_user_id: UserHeader = None) -> TaskRecord:
+                x_user_id: UserHeader = None, x_session_id: SessionHeader = None,
+                acting: DeviceHeader = None) -> TaskRecord:
     """Create a task (manager)."""
     with nonce_kept(nonce), StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-        return tasks.create_task(tx, body, actor_for(tx, services.settings, x_user_id, None))
+        return tasks.create_task(tx, body, session_actor(tx, Action.TASK_CREATE, x_user_id, x_session_id, acting))
 
 
 @router.patch("/{task_id}", response_model=TaskRecord)
 @nonce_in_transaction
 def patch_task(store_id: StoreId, task_id: Id, body: TaskPatch, services: ServicesDep, nonce: RequestNonceDep,
-               x_user_id: UserHeader = None) -> TaskRecord:
+               x_user_id: UserHeader = None, x_session_id: SessionHeader = None,
+               acting: DeviceHeader = None) -> TaskRecord:
     """Assign and/or reprioritise a task (manager)."""
     with nonce_kept(nonce):
         if not body.model_fields_set:
             raise InvalidRequest("nothing to change: send assignee_id and/or priority")
         with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-            actor = actor_for(tx, services.settings, x_user_id, None)
+            action = Action.TASK_ASSIGN if "assignee_id" in body.model_fields_set else Action.TASK_REPRIORITISE
+            actor = session_actor(tx, action, x_user_id, x_session_id, acting)
             record = tasks.get_task(tx.conn, store_id, task_id)
             if "assignee_id" in body.model_fields_set:
                 record = tasks.assign_task(tx, task_id, body.assignee_id, actor)
@@ -123,10 +131,11 @@ def patch_task(store_id: StoreId, task_id: Id, body: TaskPatch, services: Servic
 @router.post("/{task_id}/cancel", response_model=TaskRecord)
 @nonce_in_transaction
 def cancel_task(store_id: StoreId, task_id: Id, body: CancelBody, services: ServicesDep, nonce: RequestNonceDep,
-                x_user_id: UserHeader = None) -> TaskRecord:
+                x_user_id: UserHeader = None, x_session_id: SessionHeader = None,
+                acting: DeviceHeader = None) -> TaskRecord:
     """Cancel a task (manager)."""
     with nonce_kept(nonce), StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-        actor = actor_for(tx, services.settings, body.user_id or x_user_id, None)
+        actor = session_actor(tx, Action.TASK_CANCEL, x_user_id, x_session_id, acting, named=body.user_id)
         return tasks.cancel_task(tx, task_id, body.reason, actor)
 
 
@@ -135,13 +144,14 @@ def cancel_task(store_id: StoreId, task_id: Id, body: CancelBody, services: Serv
 def claim_task(
     store_id: StoreId, task_id: Id, body: ClaimBody, services: ServicesDep, nonce: RequestNonceDep,
     verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    x_session_id: SessionHeader = None,
 ) -> TaskRecord:
     """Claim a task with a lease; 409 names the holder and until when."""
     seconds = min(body.lease_seconds or services.settings.default_lease_seconds, services.settings.max_lease_seconds)
     with nonce_kept(nonce):
         device_id = _acting_device(body.device_id, x_device_id, verified)
         with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            actor = session_actor(tx, Action.TASK_CLAIM, x_user_id, x_session_id, device_id, named=body.user_id)
             if actor.device_id is None:
                 raise InvalidRequest("a claim needs a device: send device_id or X-Device-Id")
             return tasks.claim_task(tx, task_id, actor, tx.now + dt.timedelta(seconds=seconds))
@@ -152,12 +162,13 @@ def claim_task(
 def release_task(
     store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep, nonce: RequestNonceDep,
     verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    x_session_id: SessionHeader = None,
 ) -> TaskRecord:
     """Give a claimed task back."""
     with nonce_kept(nonce):
         device_id = _acting_device(body.device_id, x_device_id, verified)
         with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            actor = session_actor(tx, Action.TASK_RELEASE, x_user_id, x_session_id, device_id, named=body.user_id)
             return tasks.release_task(tx, task_id, actor)
 
 
@@ -166,11 +177,12 @@ def release_task(
 def complete_task(
     store_id: StoreId, task_id: Id, body: WhoBody, services: ServicesDep, nonce: RequestNonceDep,
     verified: VerifiedDeviceId, x_user_id: UserHeader = None, x_device_id: DeviceHeader = None,
+    x_session_id: SessionHeader = None,
 ) -> TaskRecord:
     """Mark a task done; a clash with another device's lease becomes an exception."""
     with nonce_kept(nonce):
         device_id = _acting_device(body.device_id, x_device_id, verified)
         with StoreTx.open(services.engine, store_id, nonce=nonce) as tx:
-            actor = actor_for(tx, services.settings, body.user_id or x_user_id, device_id)
+            actor = session_actor(tx, Action.TASK_COMPLETE, x_user_id, x_session_id, device_id, named=body.user_id)
             record, _ = tasks.complete_task(tx, task_id, actor)
             return record
