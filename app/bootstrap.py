@@ -98,6 +98,11 @@ def build_device(
                   store_id=store_id, device_id=device_id, db_path=Path(db_path))
 
 
+SYNC_KICK_DELAY_S = 0.3
+"""A commit's sync starts this long after it: a burst of scans goes in one push, and the push stays
+off the CPU while the screen draws the scan's answer (see bench.scan_feedback)."""
+
+
 def start_sync(device: Device, base_url: str, *, interval_s: float = 10.0,
                auth: httpx.Auth | None = None) -> SyncScheduler:
     """Sync `device` with the service at `base_url` in the background; local commits kick a run.
@@ -121,7 +126,7 @@ class _ClosingSyncScheduler(SyncScheduler):
     (a sign-in after that fails to register its session and starts offline, as with no network)."""
 
     def __init__(self, engine: SyncEngine, *, interval_s: float, http: httpx.Client) -> None:
-        super().__init__(engine, interval_s=interval_s)
+        super().__init__(engine, interval_s=interval_s, kick_delay_s=SYNC_KICK_DELAY_S)
         self._http = http
 
     def shutdown(self) -> None:

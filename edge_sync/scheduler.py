@@ -22,9 +22,12 @@ class SyncScheduler:
     """Runs the sync engine in the background, one run at a time, never blocking the caller."""
 
     def __init__(self, engine: SyncEngine, *, interval_s: float = 15.0, backoff: Backoff | None = None,
-                 on_report: Callable[[SyncReport], None] | None = None) -> None:
+                 on_report: Callable[[SyncReport], None] | None = None, kick_delay_s: float = 0.0) -> None:
         self.engine = engine
         self.interval_s = interval_s
+        self.kick_delay_s = kick_delay_s
+        """How long after a commit its sync starts: scans of one burst go in one push, and the push
+        does not compete with the screen for the CPU while the scan's answer is being drawn."""
         self.backoff = backoff or Backoff()
         self.on_report = on_report
         self.failures = 0
@@ -44,9 +47,18 @@ class SyncScheduler:
         self._scheduler.shutdown(wait=True)
 
     def kick(self) -> None:
-        """Run soon because something was just committed, unless the service is being waited out."""
-        if self.failures == 0 and self._scheduler.running:
-            self._scheduler.modify_job(JOB_ID, next_run_time=dt.datetime.now(dt.UTC))
+        """Run soon because something was just committed, unless the service is being waited out.
+
+        The run starts `kick_delay_s` after the first commit since the last run; later commits do
+        not push it further out, so a steady stream of scans still syncs every `kick_delay_s`.
+        """
+        if self.failures != 0 or not self._scheduler.running:
+            return
+        at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.kick_delay_s)
+        job = self._scheduler.get_job(JOB_ID)
+        planned = job.next_run_time if job is not None else None
+        if planned is None or planned > at:
+            self._scheduler.modify_job(JOB_ID, next_run_time=at)
 
     def tick(self) -> SyncReport | None:
         """One scheduled run: skipped while backing off; otherwise run and update the backoff."""

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -228,3 +229,30 @@ def test_the_scheduler_runs_in_the_background_and_a_kick_runs_at_once(db: Engine
         scheduler.shutdown()
     assert pushes == [[1, 2, 3, 4, 5], [6]]
     assert outbox_rows(db)[-1]["state"] == "applied"
+
+
+def test_a_kick_runs_after_its_delay_and_one_burst_makes_one_run(db: Engine) -> None:
+    runs: list[float] = []
+    ran = threading.Event()
+
+    def report(_: object) -> None:
+        runs.append(time.monotonic())
+        ran.set()
+
+    scheduler = SyncScheduler(
+        SyncEngine(db, _client(_service(lambda op: _result(op, contract.OpStatus.APPLIED))), clock=lambda: NOW),
+        interval_s=3600, on_report=report, kick_delay_s=0.5)
+    scheduler.start()
+    try:
+        assert ran.wait(10)  # the first run is at once
+        ran.clear()
+        kicked = time.monotonic()
+        scheduler.kick()
+        time.sleep(0.2)
+        scheduler.kick()  # a second commit of the same burst
+        assert ran.wait(10)
+    finally:
+        scheduler.shutdown()
+    assert len(runs) == 2
+    assert runs[1] - kicked >= 0.45  # the run waited for the burst
+    assert len(runs) == 2  # two kicks of one burst, one run
