@@ -101,7 +101,11 @@ def _world(db: Path) -> Iterator[World]:
     engine = app.state.services.engine
     load_master_data(engine, demo_master_data())
     with AsgiClient(app) as http:
-        yield World(app, http, approved_device(engine, STORE, "HH-1"), approved_device(engine, STORE, "TAB-1"))
+        world = World(app, http, approved_device(engine, STORE, "HH-1"), approved_device(engine, STORE, "TAB-1"))
+        # The people the table's writes name, signed in before any row runs (a write presents their session).
+        http.sign_in(STORE, "U-MGR", world.tablet)
+        http.sign_in(STORE, "U-ASSOC", world.handheld)
+        yield world
     engine.dispose()
 
 
@@ -304,12 +308,12 @@ def _pending_count_approval(world: World) -> str:
 
 def test_an_associate_approving_a_variance_is_refused_and_nothing_posts(world: World) -> None:
     approval_id = _pending_count_approval(world)
-    before = world.snapshot(REPLAY_GUARD)
+    before = world.snapshot(REPLAY_GUARD | {"sessions"})
     response = _post(f"/approvals/{approval_id}/approve", {"note": "fine"}, user="U-ASSOC", tablet=False)(world)
     assert response.status_code == 403, response.text
     assert _detail(response)["code"] == "forbidden"
     assert "U-ASSOC" in _detail(response)["message"]
-    assert world.snapshot(REPLAY_GUARD) == before
+    assert world.snapshot(REPLAY_GUARD | {"sessions"}) == before
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,3 +499,68 @@ def test_a_supervision_read_without_a_managers_session_on_the_device_is_refused(
     assert response.status_code == status, response.text
     assert _detail(response)["code"] == code and says in _detail(response)["message"], response.text
     assert world.snapshot(REPLAY_GUARD | {"sessions"}) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The person a signed request acts for: covered by the signature, proven by their session
+# ---------------------------------------------------------------------------------------------
+
+
+def _signed_then(w: World, path: str, body: dict[str, Any], signed: dict[str, str],
+                 change: Callable[[httpx.Request], None]) -> httpx.Response:
+    """A POST signed by the tablet with `signed` headers, then changed on the way by `change`."""
+    request = httpx.Request("POST", f"http://testserver/v1/stores/{STORE}{path}", json=body, headers=signed)
+    w.tablet.sign(request)
+    change(request)
+    return w.http.post(f"/v1/stores/{STORE}{path}", content=request.content, headers=dict(request.headers),
+                       auth=None)
+
+
+def _swap_user(request: httpx.Request) -> None:
+    request.headers["X-User-Id"] = "U-MGR"
+
+
+def _add_user(request: httpx.Request) -> None:
+    request.headers["X-User-Id"] = "U-MGR"
+    request.headers["X-Session-Id"] = "s-20250303T090000Z-n-0123456789abcdef"
+
+
+IDENTITY_ATTACKS = [
+    ("X-User-Id swapped after signing", lambda w, aid: _signed_then(
+        w, f"/approvals/{aid}/approve", {"note": "ok"}, _session(w, "U-ASSOC", w.tablet, "TAB-1"), _swap_user),
+     401, "signature_invalid", "does not verify"),
+    ("X-User-Id and X-Session-Id added after signing", lambda w, aid: _signed_then(
+        w, f"/approvals/{aid}/approve", {"note": "ok"}, {}, _add_user), 401, "identity_unsigned", "x-user-id"),
+    ("a signed device naming a manager without their session", lambda w, aid: w.http.post(
+        f"/v1/stores/{STORE}/approvals/{aid}/approve", json={"note": "ok"}, headers={"X-User-Id": "U-MGR"},
+        auth=w.handheld), 401, "session_required", "X-Session-Id"),
+    ("the manager named in the body alone", lambda w, aid: w.http.post(
+        f"/v1/stores/{STORE}/approvals/{aid}/approve", json={"note": "ok", "user_id": "U-MGR"}, auth=w.tablet),
+     401, "session_required", "X-Session-Id"),
+    ("the manager's session from the tablet, signed by a handheld", lambda w, aid: w.http.post(
+        f"/v1/stores/{STORE}/approvals/{aid}/approve", json={"note": "ok"},
+        headers=_session(w, "U-MGR", w.tablet, "TAB-1"), auth=w.handheld), 401, "session_required", "on this device"),
+    ("an associate's own session naming the manager in the body", lambda w, aid: w.http.post(
+        f"/v1/stores/{STORE}/approvals/{aid}/approve", json={"note": "ok", "user_id": "U-MGR"},
+        headers=_session(w, "U-ASSOC", w.handheld, "HH-1"), auth=w.handheld), 403, "forbidden", "U-MGR"),
+]
+
+
+@pytest.mark.parametrize(("send", "status", "code", "says"), [row[1:] for row in IDENTITY_ATTACKS],
+                         ids=[row[0] for row in IDENTITY_ATTACKS])
+def test_approving_a_count_as_a_manager_needs_the_managers_signed_session_and_changes_nothing_otherwise(
+    world: World, send: Callable[[World, str], httpx.Response], status: int, code: str, says: str
+) -> None:
+    approval_id = _pending_count_approval(world)
+    world.http.sessions_for_writes = False
+    try:
+        before = world.snapshot(REPLAY_GUARD | {"sessions"})
+        response = send(world, approval_id)
+    finally:
+        world.http.sessions_for_writes = True
+    assert response.status_code == status, response.text
+    assert _detail(response)["code"] == code and says in _detail(response)["message"], response.text
+    assert world.snapshot(REPLAY_GUARD | {"sessions"}) == before
+    [approval] = [a for a in world.http.get(f"/v1/stores/{STORE}/approvals", headers=_session(
+        world, "U-MGR", world.tablet, "TAB-1"), auth=world.tablet).json() if a["approval_id"] == approval_id]
+    assert approval["status"] == "pending"

@@ -37,6 +37,7 @@ from edge_sync.contract import (
     BalanceRecord,
     UserRecord,
 )
+from edge_sync.signing import RequestSigner
 
 STORE = "S-100"
 T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
@@ -144,6 +145,9 @@ class AsgiClient:
         user_id = headers.get("X-User-Id") or headers.get("x-user-id")
         if not user_id or "x-session-id" in names:
             return headers
+        # The device's own signer (a wrapping Auth, e.g. one that replays a signature, keeps it as `signer`).
+        signer = auth if isinstance(auth, RequestSigner) else getattr(auth, "signer", None)
+        auth = signer if isinstance(signer, RequestSigner) else None if auth is not None else auth
         device_id = getattr(auth, "device_id", None) or headers.get("X-Device-Id") or "TAB-1"
         store_id = url.split("/v1/stores/")[1].split("/")[0] if "/v1/stores/" in url else STORE
         cache: dict[tuple[str, str, str], str | None] = self.__dict__.setdefault("_write_sessions", {})
@@ -152,6 +156,10 @@ class AsgiClient:
             cache[key] = _open_session(self, store_id, user_id, device_id, auth)
         session_id = cache[key]
         return headers if session_id is None else {**headers, "X-Session-Id": session_id}
+
+    def sign_in(self, store_id: str, user_id: str, auth: RequestSigner) -> None:
+        """Open `user_id`'s session on `auth`'s device now, for the writes that name them later."""
+        self._with_session(f"/v1/stores/{store_id}/", {"X-User-Id": user_id}, auth)
 
     read_headers: dict[str, str] = {}
     """Sent with every GET unless the call names its own (a manager's session, see `present_session`)."""

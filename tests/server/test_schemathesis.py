@@ -51,11 +51,12 @@ def signed_as(device: RequestSigner, user_id: str) -> Signer:
     def sign(method: str, path: str, query: bytes, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
         url = "http://service" + path + ("?" + query.decode("latin-1") if query else "")
         # Generated header values may be any bytes: pass them through as sent.
-        sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if k != "content-length"]
+        named = {"x-user-id": headers.get("x-user-id", user_id)}
+        sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in {**headers, **named}.items() if k != "content-length"]
         request = httpx.Request(method, url, content=body, headers=sent)
-        device.sign(request)
+        device.sign(request)  # covers X-User-Id (and any X-Session-Id) as the device's own signer does
         names = ("signature", "signature-input", "content-digest", "idempotency-key")
-        return {"x-user-id": headers.get("x-user-id", user_id), **{n: request.headers[n] for n in names if n in request.headers}}
+        return {**named, **{n: request.headers[n] for n in names if n in request.headers}}
 
     return sign
 
