@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from server_stub.ledger import verify_balances
 from tests.e2e.associate_support import ean13, query, wedge
-from tests.e2e.conftest import ROOT, Demo
+from tests.e2e.conftest import ARTIFACTS, ROOT, Demo
 from tests.support.live_server import free_port
 from tests.support.server_process import ServiceProcess
 
@@ -204,3 +204,16 @@ def tap_until(target: Callable[[], object], shown: object, *, attempts: int = 4,
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: tap again
             continue
     shown.wait_for(timeout=wait_ms)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def shots_on_failure(pages: dict[str, object]) -> Iterator[None]:
+    """On a failure inside the block, keep what each page showed then (artifacts/screenshots/shift-failed-<name>.png)."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for name, page in pages.items():
+            with contextlib.suppress(Exception):  # a page that cannot be shot any more must not hide the failure
+                page.screenshot(path=str(ARTIFACTS / f"shift-failed-{name}.png"))  # type: ignore[attr-defined]
+        raise

@@ -21,6 +21,7 @@ from tests.e2e.shift_support import (
     ops_arrived_once,
     own_service_demo,
     scan_plan,
+    shots_on_failure,
     tap_until,
     type_bursts,
     wait_for,
@@ -68,9 +69,11 @@ def _pending(db: Path) -> int:
     return int(str(query(db, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]))
 
 
+@pytest.mark.timeout(600)  # about 3 minutes alone; much more on a machine shared with other test runs
 def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         browser: object, tmp_path_factory: pytest.TempPathFactory) -> None:
-    with own_service_demo(tmp_path_factory.mktemp("shift")) as (demo, service):
+    pages: dict[str, object] = {}
+    with own_service_demo(tmp_path_factory.mktemp("shift")) as (demo, service), shots_on_failure(pages):
         hh, server = demo.data / "handheld-1.db", demo.data / "server.db"
         delivery = exact_delivery(hh)
         count_title, count_code, counted = _count_task(hh)
@@ -81,7 +84,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         assert first_qty < 20 * SHORT_BY, f"{first_qty} units: {SHORT_BY} short would be within the tolerance"
 
         # -- 07:00 The manager gives the morning's delivery to Ana.
-        tablet = _tablet(browser, demo.app_url)
+        tablet = pages["tablet"] = _tablet(browser, demo.app_url)
         tablet.get_by_text(delivery.title).first.scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
         assign = tablet.get_by_role("button", name="Assign", exact=True)  # type: ignore[attr-defined]
         tap_until(lambda: assign.nth(_row_index(tablet, delivery.title)), tablet.get_by_text(f"Assign {delivery.title} to").first)  # type: ignore[attr-defined]
@@ -90,7 +93,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         shot(tablet, "shift-tablet-assigned")
 
         # -- Ana receives it: big lines counted and typed on the pad, the rest scanned unit by unit.
-        page = signed_in(browser, demo.app_url)
+        page = pages["handheld"] = signed_in(browser, demo.app_url)
         wait_for(lambda: query(hh, "SELECT 1 FROM tasks WHERE task_id = ? AND assignee_id = 'u-assoc-1'", delivery.task_id)
                  or None, "the assignment reaching Ana's handheld through the service")
         tap_until(lambda: page.get_by_text(delivery.title).first,  # type: ignore[attr-defined]
@@ -169,7 +172,7 @@ def test_a_whole_shift_goes_on_through_an_outage_and_ends_synced_and_approved(
         shot(tablet, "shift-tablet-offline")
 
         # -- The service comes back on the same port and database: everything drains, once.
-        service.start(timeout=60)
+        service.start(timeout=120)
         wait_for(lambda: None if _pending(hh) else True, "the handheld's outbox draining", timeout=DRAIN_S)
         _press(page, "Home", "My tasks")
         see(page, "all sent")
