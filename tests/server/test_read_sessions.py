@@ -102,3 +102,64 @@ def test_relaxing_a_read_is_one_entry_of_the_table(reader: AsgiClient, monkeypat
     path = "/v1/stores/{store_id}/devices"
     monkeypatch.setitem(authz.READS, path, None)
     assert reader.get(url(path)).status_code == 200
+
+
+# Writes that act for a named person are judged by the same sessions (readers.session_actor).
+
+
+def _approval(app: FastAPI) -> str:
+    device = Device(AsgiClient(app), STORE, "HH-1", "U-ASSOC")
+    with device.client:
+        now = dt.datetime.now(dt.UTC)
+        result = device.send("count.record", {
+            "count_id": "C-W", "location_id": "A-01", "item_id": "I-5", "counted_qty": 2,
+            "started_at": (now - dt.timedelta(minutes=2)).isoformat(), "counted_at": (now - dt.timedelta(minutes=1)).isoformat()})
+    assert result["result"].get("outcome") == "pending_approval", result
+    approval_id: str = result["result"]["approval_id"]
+    return approval_id
+
+
+def _status(reader: AsgiClient, approval_id: str) -> str:
+    rows = reader.get(f"/v1/stores/{STORE}/approvals", params={"status": "pending"},
+                      headers=start_session(reader, "U-MGR", "TAB-1")).json()
+    return "pending" if approval_id in {r["approval_id"] for r in rows} else "decided"
+
+
+def test_approving_a_count_naming_the_manager_without_a_session_is_refused(app: FastAPI, reader: AsgiClient) -> None:
+    approval_id = _approval(app)
+    reader.sessions_for_writes = False
+    for headers in ({"X-User-Id": "U-MGR"}, {"X-User-Id": "U-MGR", "X-Session-Id": "s-20250303T090000Z-n-0123456789abcdef"}):
+        response = reader.post(f"/v1/stores/{STORE}/approvals/{approval_id}/approve", json={"note": "ok"}, headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["detail"]["code"] == "session_required"
+    assert _status(reader, approval_id) == "pending"
+
+
+def test_approving_a_count_with_an_associates_session_is_forbidden_and_with_the_managers_it_posts(
+        app: FastAPI, reader: AsgiClient) -> None:
+    approval_id = _approval(app)
+    path = f"/v1/stores/{STORE}/approvals/{approval_id}/approve"
+    refused = reader.post(path, json={"note": "ok"}, headers=start_session(reader, "U-ASSOC", "TAB-1"))
+    assert refused.status_code == 403 and "count.approve" in refused.json()["detail"]["message"], refused.text
+    assert _status(reader, approval_id) == "pending"
+    done = reader.post(path, json={"note": "ok"}, headers=start_session(reader, "U-MGR", "TAB-1"))
+    assert done.status_code == 200 and done.json()["decided_by"] == "U-MGR", done.text
+    assert _status(reader, approval_id) == "decided"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/exceptions/EX-NONE/resolve", {"note": "x"}),
+    ("POST", "/approvals/A-NONE/reject", {"note": "x"}),
+    ("POST", "/tasks", {"task_id": "T-W", "type": "count"}),
+    ("PATCH", "/tasks/T-NONE", {"priority": 2}),
+    ("POST", "/tasks/T-NONE/cancel", {"reason": "x"}),
+    ("POST", "/tasks/T-NONE/claim", {}),
+    ("POST", "/enrolments/HH-9/approve", None),
+    ("POST", "/enrolments/HH-9/revoke", None),
+])
+def test_every_write_acting_for_a_person_needs_their_session(
+        reader: AsgiClient, method: str, path: str, body: dict[str, str] | None) -> None:
+    reader.sessions_for_writes = False
+    response = reader.request(method, f"/v1/stores/{STORE}{path}", json=body, headers={"X-User-Id": "U-MGR"})
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"]["code"] == "session_required"

@@ -307,3 +307,52 @@ def test_a_push_writes_its_nonce_in_the_batch_transaction_and_a_read_alone(
     assert (alone, _counts(app)["nonces"]) == ([], before + 1)
     assert client.get(f"/v1/stores/{STORE}/balances").status_code == 200
     assert len(alone) == 1 and _counts(app)["nonces"] == before + 2
+
+
+# The person a request acts for (X-User-Id, X-Session-Id) is covered whenever the request names one.
+
+
+def test_a_request_naming_its_person_is_signed_over_those_headers_too() -> None:
+    signer = RequestSigner(STORE, "TAB-1", Ed25519PrivateKey.generate())
+    plain = httpx.Request("POST", "http://service/v1/x", content=b"{}")
+    signer.sign(plain)
+    assert plain.headers["signature-input"].startswith(
+        'device=("@method" "@path" "@query" "content-digest" "idempotency-key");')
+    named = httpx.Request("POST", "http://service/v1/x", content=b"{}",
+                          headers={"X-Session-Id": "s-1", "X-User-Id": "U-MGR"})
+    signer.sign(named)
+    assert named.headers["signature-input"].startswith(
+        'device=("@method" "@path" "@query" "content-digest" "idempotency-key" "x-user-id" "x-session-id");')
+
+
+def _set(name: str, value: str) -> Callable[[httpx.Request], httpx.Request]:
+    def change(request: httpx.Request) -> httpx.Request:
+        request.headers[name] = value
+        return request
+    return change
+
+
+@pytest.mark.parametrize("name", ["X-User-Id", "X-Session-Id"])
+def test_a_person_header_added_after_signing_is_refused_identity_unsigned(
+        client: AsgiClient, handheld: Device, app: FastAPI, name: str) -> None:
+    detail = _refused(client, app, handheld, _Then(handheld.auth, _set(name, "U-MGR")), 401,  # type: ignore[arg-type]
+                      "identity_unsigned")
+    assert name.lower() in detail["message"] and "cover" in detail["message"]
+
+
+def test_a_person_header_swapped_after_signing_does_not_verify(client: AsgiClient, handheld: Device, app: FastAPI) -> None:
+    class _Named(_Then):
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            request.headers["X-User-Id"] = "U-ASSOC"
+            self.signer.sign(request)
+            yield self.change(request)
+
+    _refused(client, app, handheld, _Named(handheld.auth, _set("X-User-Id", "U-MGR")), 401,  # type: ignore[arg-type]
+             "signature_invalid")
+
+
+def test_a_push_naming_its_person_in_signed_headers_is_applied(client: AsgiClient, handheld: Device, app: FastAPI) -> None:
+    response = client.post(f"/v1/stores/{STORE}/ops", json=_putaway_body(handheld), auth=handheld.auth,
+                           headers={"X-User-Id": "U-ASSOC", "X-Session-Id": "sess-1"})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["status"] == "applied"
