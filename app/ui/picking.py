@@ -28,8 +28,11 @@ def _stop_row(current: Callable[[], StopView]) -> tuple[ft.Control, Fill[StopVie
     def fill(s: StopView, patch: Patch) -> None:
         patch.set(code, value=s.location_code)
         patch.set(what, value=s.what)
-        patch.set(progress, value="done" if s.done else s.progress.split(" picked")[0],
-                  color=ft.Colors.GREEN_800 if s.done else None)
+        if s.done and s.short:
+            patch.set(progress, value=f"{s.short} short", color=ft.Colors.ORANGE_900)
+        else:
+            patch.set(progress, value="done" if s.done else s.progress.split(" picked")[0],
+                      color=ft.Colors.GREEN_800 if s.done else None)
     return ft.Row([code, what, progress]), fill
 
 

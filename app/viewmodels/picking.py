@@ -35,6 +35,8 @@ class StopView:
     what: str
     progress: str
     done: bool
+    short: int = 0
+    """Units declared short on the line: a finished line with a short is shown as short, not done."""
 
 
 @dataclass
@@ -89,7 +91,7 @@ class PickViewModel:
         st.title = f"Order {walk.order_number} · {walk.order_kind}"
         st.lines_left = walk.lines_left
         st.stops = [StopView(ln.line_id, ln.location_code, f"{ln.qty} × {ln.item_description}",
-                             _progress(ln), ln.remaining == 0) for ln in walk.lines]
+                             _progress(ln), ln.remaining == 0, ln.short_qty or 0) for ln in walk.lines]
         previous = self._line
         line = next_stop(walk)
         self._line = line

@@ -160,8 +160,9 @@ class ShellViewModel:
         self.state.message, self.state.message_kind = outcome.message, "info"
 
     def close_route(self) -> None:
-        """Back to My tasks from a task's screen."""
+        """Back to My tasks from a task's screen; what was said when the task opened is old news."""
         self.state.route = None
+        self.state.message, self.state.message_kind = "", "info"
 
     def refresh(self) -> None:
         """Reload the task list and the sync line."""

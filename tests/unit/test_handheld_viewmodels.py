@@ -213,6 +213,7 @@ def test_picking_walks_location_then_item_shorts_a_line_and_stages(device_engine
     assert st.answer.text.startswith("A-01-02-1 is a shelf: scan a staging location")
     vm.scan("loc-STG-1")
     assert (st.answer.text, st.step) == ("Order WEB-7001 staged at STG-1: ready", "done")
+    assert [(s.done, s.short) for s in st.stops] == [(True, 0), (True, 1)]  # the short line stays visible as short
     types = [r["type"] for r in outbox_rows(device_engine)]
     assert types == ["pick.confirm", "pick.confirm", "pick.short", "order.stage"]
 

@@ -170,7 +170,7 @@ def test_tapping_a_task_takes_it_and_names_its_screen(device_engine: Engine, clo
     assert route is not None and (route.screen, route.task_id, route.ref_id) == ("counting", "task-count-1", "loc-a-1")
     assert route.title == "Count A-01-01-1" and vm.state.message.startswith("Task is yours until")
     vm.close_route()
-    assert vm.state.route is None
+    assert vm.state.route is None and vm.state.message == ""  # the claim's message does not linger on My tasks
     other = _vm_with(device_engine, clock)
     other.submit_badge("BADGE-0002")
     other.open_task("task-count-1")  # held by Ana on this handheld: not opened twice
