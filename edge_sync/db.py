@@ -8,18 +8,26 @@
 
 pysqlite's own transaction handling is turned off (isolation_level=None) and SQLAlchemy's
 `begin` event emits the BEGIN, the recipe from SQLAlchemy's SQLite dialect documentation.
+
+Opt-in, where sqlcipher3 has wheels (desktop platforms; none for Android or iOS): the whole file
+encrypted with SQLCipher (`BACKROOM_DB_CIPHER=sqlcipher`, or `cipher="sqlcipher"`). Its raw 32-byte
+key lives in the device keystore (`edge_sync.keystore`, under `db-sqlcipher`) and is set by
+`PRAGMA key` before any other statement on every connection, the Checkpointer's included. The
+columns that matter are AES-GCM-encrypted either way (edge_sync.crypto).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, QueuePool, create_engine, event
 
-from edge_sync import migrations
+from edge_sync import keystore, migrations
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -34,6 +42,54 @@ PRAGMAS: tuple[str, ...] = (
     "PRAGMA foreign_keys=ON",
     f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
 )
+
+
+CIPHER_ENV = "BACKROOM_DB_CIPHER"
+SQLCIPHER = "sqlcipher"
+SQLCIPHER_KEY_NAME = "db-sqlcipher"
+Cipher = Literal["none", "sqlcipher"]
+
+_DRIVER_TYPES: tuple[type, ...] = (sqlite3.Connection,)
+_DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+
+class CipherUnavailable(RuntimeError):
+    """SQLCipher was asked for and is not installed here."""
+
+
+def resolve_cipher(cipher: str | None = None) -> Cipher:
+    """`cipher`, else `BACKROOM_DB_CIPHER`: "sqlcipher" encrypts the file, unset/"" /"none" does not."""
+    value = (os.environ.get(CIPHER_ENV, "") if cipher is None else cipher).strip().lower()
+    if value in ("", "none"):
+        return "none"
+    if value == SQLCIPHER:
+        return "sqlcipher"
+    raise ValueError(f"{CIPHER_ENV}={value!r} is not known: set it to 'sqlcipher' or leave it unset")
+
+
+def sqlcipher_dbapi() -> Any:
+    """The sqlcipher3 DB-API module; CipherUnavailable when it is not installed."""
+    global _DRIVER_TYPES, _DRIVER_ERRORS
+    try:
+        dbapi = importlib.import_module("sqlcipher3.dbapi2")
+    except ImportError as exc:
+        raise CipherUnavailable(
+            f"SQLCipher is not available on this platform: unset {CIPHER_ENV}; columns are still encrypted "
+            "with AES-GCM (to encrypt the whole file install the 'cipher' extra: pip install 'backroom[cipher]')"
+        ) from exc
+    if dbapi.Connection not in _DRIVER_TYPES:
+        _DRIVER_TYPES = (*_DRIVER_TYPES, dbapi.Connection)
+        _DRIVER_ERRORS = (*_DRIVER_ERRORS, dbapi.Error)
+    return dbapi
+
+
+def sqlcipher_key(store: keystore.KeyStore | None = None) -> str:
+    """The device's SQLCipher key as the raw-key literal `PRAGMA key` takes: x'<64 hex digits>'."""
+    secret = keystore.get_or_create_secret(SQLCIPHER_KEY_NAME, store=store, size=32)
+    if len(secret) != 32:
+        raise keystore.KeyStoreError(f"the keystore entry {SQLCIPHER_KEY_NAME} holds {len(secret)} bytes, not 32: "
+                                     "restore the device's key; without it the database cannot be read")
+    return f"x'{secret.hex()}'"
 
 
 def apply_pragmas(dbapi_conn: sqlite3.Connection) -> None:
@@ -52,17 +108,30 @@ def driver(conn: Connection) -> sqlite3.Connection:
     (bench/scan_to_durable.py). Everything else uses SQLAlchemy Core.
     """
     raw = conn.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+    # sqlcipher3's connection is pysqlite's, under another module: the same methods, not a subclass.
+    assert isinstance(raw, _DRIVER_TYPES)
+    return cast(sqlite3.Connection, raw)
 
 
-def create_device_engine(path: str | Path) -> Engine:
-    """An engine on the device database file at `path`, with Backroom's pragmas and BEGIN IMMEDIATE."""
+def create_device_engine(path: str | Path, *, cipher: str | None = None,
+                         store: keystore.KeyStore | None = None) -> Engine:
+    """An engine on the device database file at `path`, with Backroom's pragmas and BEGIN IMMEDIATE.
+
+    `cipher` (else `BACKROOM_DB_CIPHER`) "sqlcipher" opens it with SQLCipher, keyed from `store`
+    (else the default keystore); CipherUnavailable when sqlcipher3 is not installed.
+    """
     path = Path(path)
+    url: str | URL = f"sqlite:///{path}"
+    if resolve_cipher(cipher) == "sqlcipher":
+        sqlcipher_dbapi()
+        # SQLAlchemy's pysqlcipher dialect runs `PRAGMA key="<password>"` first on each new
+        # connection, before the pragmas below; x'..' makes it SQLCipher's raw key (no KDF).
+        url = URL.create("sqlite+pysqlcipher", password=sqlcipher_key(store), database=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        f"sqlite:///{path}",
+        url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=QueuePool,  # the pysqlcipher dialect would pick a SingletonThreadPool
         pool_size=4,
         max_overflow=4,
         # Every unit of work ends in an explicit commit or rollback, and a Connection rolls back on
@@ -71,7 +140,7 @@ def create_device_engine(path: str | Path) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         apply_pragmas(dbapi_conn)
 
@@ -93,8 +162,12 @@ class Checkpointer:
     the WAL stays as small as a few seconds of work.
     """
 
-    def __init__(self, path: str | Path, *, interval_s: float = 2.0) -> None:
+    def __init__(self, path: str | Path, *, interval_s: float = 2.0, cipher: str | None = None,
+                 store: keystore.KeyStore | None = None) -> None:
         self.path = Path(path)
+        # Resolved here, on the caller's thread: a missing sqlcipher3 or key fails at start, loudly.
+        self._key = sqlcipher_key(store) if resolve_cipher(cipher) == "sqlcipher" else None
+        self._dbapi: Any = sqlcipher_dbapi() if self._key is not None else sqlite3
         self.interval_s = interval_s
         self.checkpoints = 0
         self._stop = threading.Event()
@@ -116,19 +189,25 @@ class Checkpointer:
         self.checkpoints += 1
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        conn = self._dbapi.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         try:
+            if self._key is not None:
+                conn.execute(f'PRAGMA key = "{self._key}"')  # before any other statement
             while not self._stop.wait(self.interval_s):
                 self.checkpoint(conn)
             self.checkpoint(conn)
-        except sqlite3.Error:  # the file went away (a test's temp dir): nothing left to copy
+        except _DRIVER_ERRORS:  # the file went away (a test's temp dir): nothing left to copy
             pass
         finally:
             conn.close()
 
 
-def open_device_database(path: str | Path) -> Engine:
-    """Open (creating if needed) the device database and migrate it to head."""
-    engine = create_device_engine(path)
+def open_device_database(path: str | Path, *, cipher: str | None = None,
+                         store: keystore.KeyStore | None = None) -> Engine:
+    """Open (creating if needed) the device database and migrate it to head.
+
+    `cipher="sqlcipher"` (or `BACKROOM_DB_CIPHER=sqlcipher`) encrypts the whole file; see the module docstring.
+    """
+    engine = create_device_engine(path, cipher=cipher, store=store)
     migrations.migrate(engine)
     return engine
