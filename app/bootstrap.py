@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import Engine
@@ -39,6 +40,10 @@ from edge_sync.scheduler import SyncScheduler
 from edge_sync.db import Checkpointer, open_device_database
 from edge_sync.uow import UnitOfWork, UnitOfWorkFactory, uow_factory
 
+
+if TYPE_CHECKING:  # the screens' camera types; importing them would load flet here
+    from app.ui.camera import Camera, CameraFactory
+    from device.events import ScanEvent
 
 APP_VERSION = "0.1.0"
 
@@ -263,3 +268,19 @@ def device_signer(device: Device, key_dir: Path | None = None) -> RequestSigner:
     (default: beside the device database), made there on first use."""
     key = device_key(device.store_id, device.device_id, key_dir or device.db_path.parent / "keys")
     return RequestSigner(device.store_id, device.device_id, key)
+
+
+def camera_scanning(device: int = 0) -> CameraFactory | None:
+    """How the scanning screens open a camera, or None when this machine has none (decided once, at start).
+
+    With None the screens show no Camera toggle. The camera module (OpenCV, the decoders) is imported
+    only here, so the screens never load it.
+    """
+    from app.services.camera import CameraService, camera_available
+
+    if not camera_available(device):
+        return None
+
+    def open_camera(on_scan: Callable[[ScanEvent], None], on_error: Callable[[str], None]) -> Camera:
+        return CameraService(on_scan, on_error=on_error)
+    return open_camera

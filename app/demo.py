@@ -124,6 +124,7 @@ def _serve_app(device: object, port: int, base_url: str = "") -> int:
     from app.bootstrap import (
         Device,
         build_device,
+        camera_scanning,
         manager_view_model,
         receiving_view_model,
         shell_view_model,
@@ -148,13 +149,15 @@ def _serve_app(device: object, port: int, base_url: str = "") -> int:
         print(f"Tablet could not sync ({exc.message}); it works offline with what it has", flush=True)
     scheduler, checkpointer = start_sync(tablet, base_url), start_checkpointer(tablet)
 
+    camera = camera_scanning()  # once: with no camera the screens show no Camera toggle
+
     def main(page: ft.Page) -> None:
         # One web app, two screens: the route the browser opened picks the handheld or the tablet.
         if page.route.rstrip("/").startswith(MANAGER_ROUTE):
             build_manager(page, manager_view_model(tablet, store))
             return
         shell = shell_view_model(device)
-        build_shell(page, shell, receiving_view_model(device, lambda: shell.state.actor))
+        build_shell(page, shell, receiving_view_model(device, lambda: shell.state.actor), camera=camera)
 
     print(f"Associate (handheld): http://127.0.0.1:{port}/   (badge BADGE-1001)", flush=True)
     print(f"Manager (tablet):     http://127.0.0.1:{port}{MANAGER_ROUTE}   (a manager badge, e.g. BADGE-2001)", flush=True)

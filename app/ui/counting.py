@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
 from app.ui.patch import Fill, Patch, Rows
 from app.ui.screen import Screen
@@ -30,7 +31,8 @@ def _tally_row(current: Callable[[], Tally]) -> tuple[ft.Control, Fill[Tally]]:
     return ft.Row([description, qty]), fill
 
 
-def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None]) -> Screen:
+def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None],
+                   camera: CameraFactory | None = None) -> Screen:
     """Build the count screen; `on_home` returns to My tasks."""
     title = ft.Text(size=22, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
@@ -57,6 +59,7 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         render(patch)
 
     feed = ScanFeed(page, on_scan)
+    cam = CameraToggle(page, camera, on_scan, banner, feed.refocus)
     pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units per next scan")
     counting_view = ft.Column([
         tallies,
@@ -88,8 +91,8 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         title_row(title, on_home),
         banner.root,
         card,
-        ft.Row([feed.field]),
+        cam.row(feed.field),
         approval_view,
         counting_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus)
+    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus, leave=cam.stop)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
 from app.ui.patch import Fill, Patch, Rows
 from app.ui.screen import Screen
@@ -36,7 +37,8 @@ def _stop_row(current: Callable[[], StopView]) -> tuple[ft.Control, Fill[StopVie
     return ft.Row([code, what, progress]), fill
 
 
-def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None]) -> Screen:
+def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None],
+                  camera: CameraFactory | None = None) -> Screen:
     """Build the picking screen; `on_home` returns to My tasks."""
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
@@ -69,6 +71,7 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
         feed.refocus()
 
     feed = ScanFeed(page, on_scan)
+    cam = CameraToggle(page, camera, on_scan, banner, feed.refocus)
     pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units per scan (or short)")
     reasons = ft.Column([reason_list(SHORT_REASONS, on_reason, act(vm.cancel_short), "Why short?")], visible=False)
     line_view = ft.Column([
@@ -98,9 +101,9 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None])
         title_row(title, on_home),
         banner.root,
         card,
-        ft.Row([feed.field]),
+        cam.row(feed.field),
         line_view,
         ft.Text("Walk", size=16, weight=ft.FontWeight.BOLD),
         stops,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus)
+    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus, leave=cam.stop)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
 from app.ui.patch import Fill, Patch, Rows
 from app.ui.screen import Screen
@@ -17,7 +18,8 @@ from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, titl
 from app.viewmodels.putaway import OVERRIDE_REASONS, AwaitingRow, PutawayViewModel
 
 
-def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], None]) -> Screen:
+def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], None],
+                  camera: CameraFactory | None = None) -> Screen:
     """Build the putaway screen; `on_home` returns to My tasks."""
     title = ft.Text("Put away", size=22, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
@@ -66,6 +68,7 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         return box, fill
 
     feed = ScanFeed(page, on_scan)
+    cam = CameraToggle(page, camera, on_scan, banner, feed.refocus)
     pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units to put away")
     reasons = ft.Column([reason_list(OVERRIDE_REASONS, act_reason, act(vm.cancel_override), "Why elsewhere?")],
                         visible=False)
@@ -102,8 +105,8 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
     root = ft.Column([
         title_row(title, on_home),
         banner.root,
-        ft.Row([feed.field]),
+        cam.row(feed.field),
         selected_view,
         rows,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus)
+    return Screen(root=root, render=redraw, on_key=feed.on_key, focus=feed.refocus, leave=cam.stop)

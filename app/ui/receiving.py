@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import flet as ft
 
+from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.patch import Fill, Patch, Rows
 from app.ui.widgets import AnswerBanner
 from app.viewmodels.answer import Answer
@@ -29,6 +30,7 @@ class ReceivingScreen:
     render: Callable[[], None]
     on_key: Callable[[ft.KeyboardEvent], None]
     focus: Callable[[], None]
+    leave: Callable[[], None]
 
 
 def _line_row(current: Callable[[], LineView]) -> tuple[ft.Control, Fill[LineView]]:
@@ -42,7 +44,8 @@ def _line_row(current: Callable[[], LineView]) -> tuple[ft.Control, Fill[LineVie
     return ft.Row([description, progress]), fill
 
 
-def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None]) -> ReceivingScreen:
+def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None],
+                    camera: CameraFactory | None = None) -> ReceivingScreen:
     """Build the Receiving screen's controls; `on_back` returns to the home screen."""
     scans = ScanInput()
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
@@ -158,6 +161,8 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         on_back()
 
     manual.on_submit = on_manual
+    cam = CameraToggle(page, camera, lambda text, patch: submit(text, patch) if vm.state.receipt_id else None,
+                       banner, refocus)  # as with page keys: a scan counts only inside a receipt
     damaged.on_click = act(vm.toggle_damaged)
     approval.content = ft.Column([
         ft.Text("Manager: scan your badge to approve", size=18, weight=ft.FontWeight.BOLD),
@@ -167,7 +172,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     receipt_view.controls = [
         totals,
         approval,
-        ft.Row([manual]),
+        cam.row(manual),
         ft.Row([damaged]),
         ft.Row([
             ft.Button("−", on_click=act(lambda: vm.set_qty(vm.state.qty - 1)), height=52, style=big),
@@ -192,7 +197,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         pick_view,
         receipt_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return ReceivingScreen(root=root, render=redraw, on_key=on_key, focus=refocus)
+    return ReceivingScreen(root=root, render=redraw, on_key=on_key, focus=refocus, leave=cam.stop)
 
 
 def _closed_row(current: Callable[[], str]) -> tuple[ft.Control, Fill[str]]:

@@ -17,3 +17,5 @@ class Screen:
     on_key: Callable[[ft.KeyboardEvent], None]
     focus: Callable[[], None] = field(default=lambda: None)
     """Put the focus on the screen's scan field (so a scan's Enter presses no button)."""
+    leave: Callable[[], None] = field(default=lambda: None)
+    """The screen is no longer showing (another screen, or signed out): stop what it runs, such as a camera."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.camera import CameraFactory
 from app.ui.counting import build_counting
 from app.ui.parked import build_parked
 from app.ui.patch import Fill, Patch, Rows
@@ -31,8 +32,13 @@ QUIET_S = 0.5
 COLOURS = {"ok": ft.Colors.GREEN_800, "error": ft.Colors.RED_800, "info": ft.Colors.BLUE_GREY_700}
 
 
-def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel | None = None) -> None:
-    """Lay out the shell on `page` and wire its controls to the view-models (home, then each screen)."""
+def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel | None = None,
+                camera: CameraFactory | None = None) -> None:
+    """Lay out the shell on `page` and wire its controls to the view-models (home, then each screen).
+
+    With `camera` (decided at start: `app.bootstrap.camera_scanning`), the scanning screens show a
+    Camera toggle; a screen's camera stops when the screen stops showing or the associate signs out.
+    """
     page.title = "Backroom"
     page.padding = 12
     page.scroll = ft.ScrollMode.AUTO
@@ -69,12 +75,12 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
 
     screens: dict[str, Screen] = {}
     if receiving is not None:
-        rcv = build_receiving(page, receiving, go_home)
-        screens["receiving"] = Screen(rcv.root, rcv.render, rcv.on_key, rcv.focus)
+        rcv = build_receiving(page, receiving, go_home, camera)
+        screens["receiving"] = Screen(rcv.root, rcv.render, rcv.on_key, rcv.focus, rcv.leave)
     if flows is not None:
-        screens["putaway"] = build_putaway(page, flows.putaway, go_home)
-        screens["counting"] = build_counting(page, flows.counting, go_home)
-        screens["picking"] = build_picking(page, flows.picking, go_home)
+        screens["putaway"] = build_putaway(page, flows.putaway, go_home, camera)
+        screens["counting"] = build_counting(page, flows.counting, go_home, camera)
+        screens["picking"] = build_picking(page, flows.picking, go_home, camera)
         screens["parked"] = build_parked(page, flows.parked, go_home)
 
     def make_task(current: Callable[[], TaskRowView]) -> tuple[ft.Control, Fill[TaskRowView]]:
@@ -108,6 +114,8 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         patch.set(home_view, visible=signed_in and name == "home")
         for key, screen in screens.items():
             patch.set(screen.root, visible=signed_in and name == key)
+            if not (signed_in and name == key):
+                screen.leave()  # its camera stops on another screen and on signing out
         patch.set(greeting, value=f"{st.name} · {st.actor.role}" if st.actor else "")
         patch.set(attention, visible=st.parked > 0 and "parked" in screens)
         patch.set(attention_text, value=f"Needs attention ({st.parked})")

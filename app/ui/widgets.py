@@ -47,6 +47,11 @@ class AnswerBanner:
             if self._haptic is not None:
                 self.page.run_task(self._buzz, kind)
 
+    def note(self, text: str, kind: str, patch: Patch) -> None:
+        """Draw words that are not a view-model's answer (the camera stopping); its next answer replaces them."""
+        patch.set(self.text, value=text)
+        patch.set(self.root, visible=bool(text), bgcolor=ANSWER_BG.get(kind))
+
     async def _settle(self, kind: str, no: int) -> None:
         await asyncio.sleep(FLASH_S)
         if no != self._seen:
