@@ -12,7 +12,7 @@ import flet as ft
 
 from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
-from app.ui.patch import Fill, Patch, Rows
+from app.ui.patch import Fill, Patch, Redraw, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, title_row
 from app.viewmodels.counting import CountViewModel, Tally
@@ -42,17 +42,8 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
     tallies = ft.Column(spacing=4)
     tally_rows = Rows(tallies, _tally_row, empty=ft.Text("Nothing scanned here yet", size=15))
 
-    def redraw() -> None:
-        patch = Patch(page)
-        render(patch)
-        patch.send()
-
-    def act(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            fn()
-            redraw()
-            feed.refocus()
-        return run
+    redraw = Redraw(page, lambda patch: render(patch), lambda: feed.refocus())
+    act = redraw.tap
 
     def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)

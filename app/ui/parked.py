@@ -11,7 +11,7 @@ from collections.abc import Callable
 import flet as ft
 
 from app.ui.numpad import build_numpad
-from app.ui.patch import Fill, Patch, Rows
+from app.ui.patch import Fill, Patch, Redraw, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, title_row
 from app.viewmodels.parked import DISMISS_REASONS, ParkedRow, ParkedViewModel
@@ -26,17 +26,8 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
     why = ft.Text(size=16, color=ft.Colors.RED_900)
     location = ft.Text(size=24, weight=ft.FontWeight.BOLD)
 
-    def redraw() -> None:
-        patch = Patch(page)
-        render(patch)
-        patch.send()
-
-    def act(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            fn()
-            redraw()
-            feed.refocus()
-        return run
+    redraw = Redraw(page, lambda patch: render(patch), lambda: feed.refocus())
+    act = redraw.tap
 
     def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)

@@ -132,3 +132,30 @@ def static(column: ft.Column, controls: Sequence[ft.Control], patch: Patch) -> N
     if not column.controls:
         column.controls = list(controls)
         patch.mark(column)
+
+
+class Redraw:
+    """A scanning screen's redraw and its taps: a tap runs its action, sends one patch of what
+    changed, and gives the focus back to the scan field (so the next scan's Enter presses nothing).
+
+    `render` and `refocus` are looked up when called, so a screen can make this before its render
+    function and its scan feed exist.
+    """
+
+    def __init__(self, page: ft.Page, render: Callable[[Patch], None], refocus: Callable[[], None]) -> None:
+        self._page = page
+        self._render = render
+        self._refocus = refocus
+
+    def __call__(self) -> None:
+        patch = Patch(self._page)
+        self._render(patch)
+        patch.send()
+
+    def tap(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """`fn` as a tap handler: run it, redraw, refocus."""
+        def run() -> None:
+            fn()
+            self()
+            self._refocus()
+        return run

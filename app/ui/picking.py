@@ -12,7 +12,7 @@ import flet as ft
 
 from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
-from app.ui.patch import Fill, Patch, Rows
+from app.ui.patch import Fill, Patch, Redraw, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, title_row
 from app.viewmodels.picking import SHORT_REASONS, PickViewModel, StopView
@@ -49,17 +49,8 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None],
     stops = ft.Column(spacing=4)
     stop_rows = Rows(stops, _stop_row)
 
-    def redraw() -> None:
-        patch = Patch(page)
-        render(patch)
-        patch.send()
-
-    def act(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            fn()
-            redraw()
-            feed.refocus()
-        return run
+    redraw = Redraw(page, lambda patch: render(patch), lambda: feed.refocus())
+    act = redraw.tap
 
     def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)

@@ -12,7 +12,7 @@ import flet as ft
 
 from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.numpad import build_numpad
-from app.ui.patch import Fill, Patch, Rows
+from app.ui.patch import Fill, Patch, Redraw, Rows
 from app.ui.screen import Screen
 from app.ui.widgets import AnswerBanner, ScanFeed, big_button, reason_list, title_row
 from app.viewmodels.putaway import OVERRIDE_REASONS, AwaitingRow, PutawayViewModel
@@ -30,17 +30,8 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
     override = ft.Text(size=15, color=ft.Colors.AMBER_900, weight=ft.FontWeight.BOLD)
     rows = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
-    def redraw() -> None:
-        patch = Patch(page)
-        render(patch)
-        patch.send()
-
-    def act(fn: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            fn()
-            redraw()
-            feed.refocus()
-        return run
+    redraw = Redraw(page, lambda patch: render(patch), lambda: feed.refocus())
+    act = redraw.tap
 
     def on_scan(text: str, patch: Patch) -> None:
         vm.scan(text)
