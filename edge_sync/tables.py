@@ -303,6 +303,8 @@ class OutboxOp(SQLModel, table=True):
     """Why a parked op was dismissed, or the op_id that replaced it."""
     feed_seen: bool = False
     """The op's result came down the change feed: the pulled state includes whatever it did."""
+    outcome: dict[str, Any] | None = _json(nullable=True)
+    """What the command that queued this op answered (app.services.bus), for a repeat of it."""
 
 
 class ProcessedCommand(SQLModel, table=True):
@@ -311,9 +313,12 @@ class ProcessedCommand(SQLModel, table=True):
     __tablename__ = "processed_commands"
     __table_args__ = {"sqlite_with_rowid": False}  # one b-tree: one page less to write per scan
     command_id: str = Field(primary_key=True)
-    name: str
+    seq: int | None = None
+    """The last op the command queued: its outbox row holds the outcome (small rows, few splits)."""
     result: dict[str, Any] | None = _json(nullable=True)
-    at: dt.datetime = _ts()
+    """The outcome, for a command that queued no op (and every row from before migration 0007)."""
+    name: str | None = None
+    at: dt.datetime | None = _ts(nullable=True)
 
 
 class SyncState(SQLModel, table=True):

@@ -116,19 +116,34 @@ class UnitOfWork:
 
     def handled_command(self, command_id: str) -> dict[str, Any] | None:
         """The stored result of a command id already handled, or None."""
-        row = driver(self.conn).execute(
-            "SELECT result FROM processed_commands WHERE command_id = ?", (command_id,)
-        ).fetchone()
+        row = driver(self.conn).execute(_HANDLED_SQL, (command_id,)).fetchone()
         if row is None:
             return None
-        return dict(json.loads(row[0]) if row[0] else {})
+        stored = row[0] if row[0] is not None else row[1]
+        return dict(json.loads(stored) if stored else {})
 
     def record_command(self, command_id: str, name: str, result: dict[str, Any], at: dt.datetime) -> None:
-        """Remember that a command id was handled, with its result, in this transaction."""
-        driver(self.conn).execute(
-            "INSERT INTO processed_commands (command_id, name, result, at) VALUES (?, ?, ?, ?)",
-            (command_id, name, json.dumps(result, default=str), at.astimezone(dt.UTC).isoformat(timespec="microseconds")),
-        )
+        """Remember that a command id was handled, with its result, in this transaction.
+
+        The result goes on the row of the last op this unit of work queued (already written in
+        this transaction: no page more), and the command's own row only points at it.
+        """
+        raw = driver(self.conn)
+        outcome = json.dumps(result, default=str, separators=(",", ":"))
+        if self._last_seq is None:
+            when = at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+            raw.execute(_RECORD_SQL, (command_id, name, outcome, when))
+            return
+        # The op's row already holds the command's name (type) and time (occurred_at).
+        raw.execute("UPDATE outbox SET outcome = ? WHERE seq = ?", (outcome, self._last_seq))
+        raw.execute("INSERT INTO processed_commands (command_id, seq) VALUES (?, ?)", (command_id, self._last_seq))
+
+
+_HANDLED_SQL = (
+    "SELECT c.result, o.outcome FROM processed_commands c LEFT JOIN outbox o ON o.seq = c.seq"
+    " WHERE c.command_id = ?"
+)
+_RECORD_SQL = "INSERT INTO processed_commands (command_id, name, result, at) VALUES (?, ?, ?, ?)"
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

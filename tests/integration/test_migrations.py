@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+from app.domain.commands import Command
+from app.domain.context import Actor, FakeClock
+from app.domain.policy import StorePolicy
+from app.services.bus import HandlerContext, MessageBus, Outcome
 from edge_sync import contract, migrations, outbox
 from edge_sync.db import create_device_engine, open_device_database
 from edge_sync.tables import OutboxOp, metadata
-from edge_sync.uow import UnitOfWork
+from edge_sync.uow import UnitOfWork, uow_factory
 
 
 def _schema(url: str) -> dict[str, object]:
@@ -116,3 +121,65 @@ def test_ops_queued_under_the_first_migration_are_intact_and_sendable_after_upgr
     with upgraded.connect() as conn:
         t = OutboxOp.__table__  # type: ignore[attr-defined]
         assert [r.resolution for r in conn.execute(select(t.c.resolution))] == [None] * 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Release(Command):
+    task_id: str
+
+
+def _release(cmd: _Release, uow: UnitOfWork, ctx: HandlerContext) -> Outcome:
+    appended = uow.append_op(contract.OpType.TASK_RELEASE, contract.TaskReleasePayload(task_id=cmd.task_id),
+                             user_id=ctx.actor.user_id, session_id=ctx.actor.session_id,
+                             occurred_at=ctx.clock.now(), command_id=cmd.command_id)
+    return Outcome(message=f"Released {cmd.task_id}", data={"seq": appended.seq, "task_id": cmd.task_id})
+
+
+def test_commands_handled_before_0007_answer_their_stored_outcome_after_the_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "0006-device.db"
+    engine = create_device_engine(path)
+    migrations.migrate(engine, target="0006_people_and_at_rest")
+    occurred = dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)
+    # What the 0006 release wrote for two handled commands: their ops queued, the outcome in
+    # processed_commands itself (also for a command that queued no op).
+    with UnitOfWork(engine) as uow:
+        outbox.register_device(uow.conn, store_id="store-001", device_id="dev-old")
+        for n, task_id in enumerate(["t-1", "t-2"], start=1):
+            uow.append_op(contract.OpType.TASK_RELEASE, contract.TaskReleasePayload(task_id=task_id),
+                          user_id="u1", session_id="s1", occurred_at=occurred, command_id=f"old-{n}")
+        uow.conn.execute(text(
+            "INSERT INTO processed_commands (command_id, name, result, at) VALUES"
+            " ('old-1', '_Release', :r1, :at), ('old-2', '_Release', :r2, :at), ('old-3', 'StartReceipt', :r3, :at)"),
+            {"r1": '{"message": "Released t-1", "data": {"seq": 1, "task_id": "t-1"}}',
+             "r2": '{"message": "Released t-2", "data": {"seq": 2, "task_id": "t-2"}}',
+             "r3": '{"message": "Receipt r-9 started", "data": {"receipt_id": "r-9"}}', "at": occurred.isoformat()})
+        uow.commit()
+    engine.dispose()
+
+    upgraded = open_device_database(path)
+    try:
+        bus = MessageBus(uow_factory(upgraded), {_Release: _release}, clock=FakeClock(occurred), policy=StorePolicy())
+        actor = Actor(user_id="u1", session_id="s1")
+        again = bus.handle(_Release(command_id="old-2", task_id="t-2"), actor)
+        assert (again.message, again.data, again.repeated) == ("Released t-2", {"seq": 2, "task_id": "t-2"}, True)
+        opless = bus.handle(_Release(command_id="old-3", task_id="t-3"), actor)
+        assert (opless.message, opless.data, opless.repeated) == ("Receipt r-9 started", {"receipt_id": "r-9"}, True)
+        # New work after the upgrade: its outcome rides on its op, and a repeat answers it all the same.
+        first = bus.handle(_Release(command_id="new-1", task_id="t-4"), actor)
+        repeat = bus.handle(_Release(command_id="new-1", task_id="t-4"), actor)
+        assert (first.data, first.repeated) == ({"seq": 3, "task_id": "t-4"}, False)
+        assert (repeat.message, repeat.data, repeat.repeated) == ("Released t-4", {"seq": 3, "task_id": "t-4"}, True)
+        with upgraded.connect() as conn:
+            sent = outbox.pending_ops(conn)
+            stored = conn.execute(text(
+                "SELECT command_id, seq, result IS NULL FROM processed_commands ORDER BY command_id")).all()
+            outcomes = conn.execute(text("SELECT seq, outcome IS NULL FROM outbox ORDER BY seq")).all()
+    finally:
+        upgraded.dispose()
+    # The queued ops are intact and still go out in order, nothing was done twice.
+    assert [(op.seq, op.payload) for op in sent] == [(1, {"task_id": "t-1"}), (2, {"task_id": "t-2"}),
+                                                     (3, {"task_id": "t-4"})]
+    assert all(op.occurred_at == occurred for op in sent)
+    assert [tuple(r) for r in stored] == [("new-1", 3, True), ("old-1", None, False), ("old-2", None, False),
+                                          ("old-3", None, False)]
+    assert [tuple(r) for r in outcomes] == [(1, True), (2, True), (3, False)]
