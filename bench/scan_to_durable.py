@@ -2,6 +2,7 @@
 
     python -m bench.scan_to_durable            # 5,000 receive scans on the seeded store
     python -m bench.scan_to_durable --quick    # 1,500 scans, under 30 s
+    python -m bench.scan_to_durable --wal-pages  # WAL pages a new-line scan writes, by b-tree
 
 Measures `ReceiveUnits` (receive one unit by GTIN on an open receipt) through the real bus (its
 session check included: an associate signs in by badge first), handler, repositories and unit of
@@ -10,18 +11,25 @@ synchronous=FULL. Beside it, in the same run, in the same folder:
 raw sqlite3 single-row INSERT transactions (BEGIN IMMEDIATE … COMMIT) with the same pragmas, the
 floor a durable write costs on this disk. The two loops alternate in blocks so that noise from
 the shared machine falls on both. The last line is one JSON object.
+
+`--wal-pages` instead counts what a durable scan costs the disk: 2,000 scans to grow the b-trees,
+then 500 more, each a new receipt line, with no checkpoint in between; the page numbers of the WAL's
+frames are mapped to their b-trees (SQLite's dbstat table) and divided by the scans.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import shutil
 import sqlite3
 import statistics
+import struct
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from uuid6 import uuid7
@@ -109,17 +117,79 @@ def run(iterations: int, workdir: Path) -> dict[str, float | int]:
     }
 
 
+def _wal_page_numbers(wal: Path) -> list[int]:
+    """The page number of every frame in a WAL file (its format: sqlite.org/fileformat2.html#walformat)."""
+    data = wal.read_bytes()
+    page_size = struct.unpack(">I", data[8:12])[0]
+    return [struct.unpack(">I", data[off:off + 4])[0] for off in range(32, len(data) - 24 - page_size + 1, 24 + page_size)]
+
+
+@dataclass(frozen=True, slots=True)
+class WalPages:
+    """WAL pages new-line scans wrote, per scan: in all and by b-tree (index or table name)."""
+
+    scans: int
+    new_lines: int
+    pages_per_scan: float
+    by_b_tree: dict[str, float]
+
+
+def wal_pages(workdir: Path, *, warm: int = 2000, scans: int = 500) -> WalPages:
+    """WAL pages per new-line receive scan, in all and by b-tree."""
+    store = generate_store(42)
+    path = workdir / "device.db"
+    device = build_device(path, store_id=store.store_id, device_id="bench-device")
+    with UnitOfWork(device.engine) as uow:
+        apply_master_data(uow.conn, store)
+        uow.commit()
+    badge = next(u.badge for u in store.users if u.role == "associate" and u.badge)
+    actor, _ = people.sign_in_by_badge(device.uow, badge, device_id="bench-device", clock=device.clock)
+    device.bus.handle(StartReceipt(command_id="open", receipt_id="bench-receipt"), actor)
+    gtins = [g for item in store.items for g in item.gtins if g not in item.pack_sizes][:warm + scans]
+    if len(gtins) < warm + scans:
+        raise SystemExit(f"the seeded store has {len(gtins)} single-unit GTINs; --wal-pages needs {warm + scans}")
+
+    def scan(gtin: str) -> None:
+        device.bus.handle(ReceiveUnits(command_id=str(uuid7()), receipt_id="bench-receipt", gtin=gtin), actor)
+
+    for gtin in gtins[:warm]:
+        scan(gtin)
+    device.engine.dispose()  # an idle pool, so that the checkpoint can empty the WAL
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    lines_before = raw.execute("SELECT count(*) FROM receipt_lines").fetchone()[0]
+    for gtin in gtins[warm:]:
+        scan(gtin)
+    device.engine.dispose()
+    frames = _wal_page_numbers(path.with_name(path.name + "-wal"))
+    new_lines = raw.execute("SELECT count(*) FROM receipt_lines").fetchone()[0] - lines_before
+    owner = {page: name for name, page in raw.execute("SELECT name, pageno FROM dbstat")}
+    raw.close()
+    by_tree = collections.Counter(owner.get(page, "(free)") for page in frames)
+    return WalPages(scans, new_lines, round(len(frames) / scans, 2),
+                    {name: round(n / scans, 2) for name, n in by_tree.most_common()})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bench.scan_to_durable", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,500 iterations (under 30 s)")
     parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--dir", type=Path, default=Path("var/bench"), help="where the databases go (a real disk)")
+    parser.add_argument("--wal-pages", action="store_true", help="count WAL pages per new-line scan, by b-tree")
     args = parser.parse_args(argv)
     iterations = args.iterations or (1500 if args.quick else 5000)
     args.dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="scan-to-durable-", dir=args.dir))
     try:
+        if args.wal_pages:
+            pages = wal_pages(workdir)
+            print(f"WAL pages per new-line receive scan ({pages.scans} scans, {pages.new_lines} new lines):"
+                  f" {pages.pages_per_scan}")
+            for name, n in pages.by_b_tree.items():
+                print(f"  {name:40}{n:>6.2f}")
+            print(json.dumps(asdict(pages)))
+            return 0
         figures = run(iterations, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

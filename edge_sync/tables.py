@@ -329,6 +329,7 @@ class SyncState(SQLModel, table=True):
     store_id: str
     device_id: str
     next_seq: int = 1
+    """The lowest seq the next op may take; appending does not write it (see edge_sync.outbox)."""
     cursor: str = ""
     clock_offset_ms: int = 0
     last_push_at: dt.datetime | None = _ts(nullable=True)

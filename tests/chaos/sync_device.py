@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
 def _record(engine: object, n: int) -> None:
     """Commit `n` putaway ops (dock to staging lane, 1 to 3 units each) in one transaction."""
     with UnitOfWork(engine) as uow:  # type: ignore[arg-type]
-        have = uow.conn.exec_driver_sql("SELECT next_seq FROM sync_state").scalar_one()
+        have = outbox.next_seq(uow.conn)
         if have > MAX_OPS:
             return
         for seq in range(have, have + n):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from edge_sync import outbox
+
 ROUNDS = 30
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
@@ -73,8 +75,8 @@ def test_every_acknowledged_op_survives_kill_9_with_gap_free_seq_and_a_sound_fil
             # State and op were committed together: one unit of stock per op, no more, no less.
             stock = conn.execute("SELECT coalesce(sum(qty), 0) FROM stock").fetchone()[0]
             assert stock == len(rows)
-            next_seq = conn.execute("SELECT next_seq FROM sync_state").fetchone()[0]
-            assert next_seq == len(rows) + 1
+            # The next op continues the sequence where the committed ones end.
+            assert conn.execute(outbox.NEXT_SEQ_SQL).fetchone()[0] == len(rows) + 1
         finally:
             conn.close()
     assert len(acked) > ROUNDS, "the writer barely wrote: the test proved nothing"

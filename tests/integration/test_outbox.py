@@ -97,6 +97,25 @@ def test_op_ids_are_uuid7_and_ordered_like_seq(engine: Engine) -> None:
     assert sorted(ops, key=lambda o: o.op_id) == ops
 
 
+def test_seq_continues_from_the_last_op_and_appending_leaves_sync_state_alone(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        assert [_append(uow).seq for _ in range(3)] == [1, 2, 3]
+        uow.commit()
+    with engine.connect() as conn:
+        assert outbox.next_seq(conn) == 4
+        assert conn.execute(text("SELECT next_seq FROM sync_state")).scalar() == 1  # only read: no page written
+
+
+def test_next_seq_is_a_floor_the_first_op_of_a_device_respects(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE sync_state SET next_seq = 10"))
+    with UnitOfWork(engine) as uow:
+        assert [_append(uow).seq for _ in range(2)] == [10, 11]
+        uow.commit()
+    with engine.connect() as conn:
+        assert outbox.next_seq(conn) == 12
+
+
 def test_appending_before_the_device_is_registered_says_so(tmp_path: Path) -> None:
     eng = open_device_database(tmp_path / "fresh.db")
     with UnitOfWork(eng) as uow, pytest.raises(outbox.DeviceNotRegistered):
