@@ -88,7 +88,7 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
         listed.show(st.rows, patch)
         redraw_pad(patch)
 
-    root = ft.Column([title_row(title, on_home), banner.root, open_view, rows], spacing=10, visible=False,
+    root = ft.Column([title_row(title, on_home, feed.holder), banner.root, open_view, rows], spacing=10, visible=False,
                      horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def on_key(e: ft.KeyboardEvent) -> None:

@@ -136,7 +136,8 @@ def static(column: ft.Column, controls: Sequence[ft.Control], patch: Patch) -> N
 
 class Redraw:
     """A scanning screen's redraw and its taps: a tap runs its action, sends one patch of what
-    changed, and gives the focus back to the scan field (so the next scan's Enter presses nothing).
+    changed, and parks the focus on the screen's focus holder (`app.ui.widgets.ScanFocus`), so the
+    next scan's Enter presses nothing and its keys are typed into no field.
 
     `render` and `refocus` are looked up when called, so a screen can make this before its render
     function and its scan feed exist.

@@ -89,7 +89,7 @@ def build_picking(page: ft.Page, vm: PickViewModel, on_home: Callable[[], None],
     card = ft.Container(content=ft.Column([step, location, item, progress], spacing=2), padding=14,
                         border_radius=10, bgcolor=ft.Colors.LIGHT_BLUE_50)
     root = ft.Column([
-        title_row(title, on_home),
+        title_row(title, on_home, feed.holder),
         banner.root,
         card,
         cam.row(feed.field),

@@ -94,7 +94,7 @@ def build_putaway(page: ft.Page, vm: PutawayViewModel, on_home: Callable[[], Non
         listed.show(st.rows, patch)
 
     root = ft.Column([
-        title_row(title, on_home),
+        title_row(title, on_home, feed.holder),
         banner.root,
         cam.row(feed.field),
         selected_view,

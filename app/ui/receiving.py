@@ -1,14 +1,13 @@
 """The Receiving screen in Flet: pick an ASN, scan items in, set the quantity, close.
 
 Drawing only: decisions are in `app.viewmodels.receiving.ReceivingViewModel`, and scans come in
-through `app.viewmodels.scan_input.ScanInput` (page key events; see its docstring for why not a
-self-clearing text field).
+through `app.ui.widgets.ScanFeed` (page key events; see `app.viewmodels.scan_input` for why not a
+self-clearing text field). Between scans the focus rests on the feed's holder (`ScanFocus`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,10 +15,9 @@ import flet as ft
 
 from app.ui.camera import CameraFactory, CameraToggle
 from app.ui.patch import Fill, Patch, Rows
-from app.ui.widgets import AnswerBanner
+from app.ui.widgets import AnswerBanner, ScanFeed
 from app.viewmodels.answer import Answer
 from app.viewmodels.receiving import AsnChoice, LineView, ReceivingViewModel
-from app.viewmodels.scan_input import ScanInput
 
 
 @dataclass
@@ -47,14 +45,12 @@ def _line_row(current: Callable[[], LineView]) -> tuple[ft.Control, Fill[LineVie
 def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[], None],
                     camera: CameraFactory | None = None) -> ReceivingScreen:
     """Build the Receiving screen's controls; `on_back` returns to the home screen."""
-    scans = ScanInput()
     title = ft.Text(size=20, weight=ft.FontWeight.BOLD, expand=True)
     banner = AnswerBanner(page)
     damaged_text = ft.Text("Damaged: off", size=18, weight=ft.FontWeight.BOLD)
     damaged = ft.Button(content=damaged_text, height=52, expand=True)
     approval = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_100)
     totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
-    manual = ft.TextField(label="Barcode", hint_text="Scan, or type and press Enter", text_size=20, expand=True)
     qty = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     lines = ft.Column(spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     asns = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -106,8 +102,6 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         # in their own small patch, so the associate never waits on that read to see the scan taken.
         vm.scan(text, read_lines=False)
         render(patch)
-        manual.value = ""
-        patch.mark(manual)  # the client may hold typed keys Python has not seen: always send it (last)
         if vm.lines_stale:
             page.run_task(read_lines)
 
@@ -118,7 +112,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
             redraw()
 
     def open_asn(asn_id: str) -> None:
-        scans.clear()
+        feed.clear()
         vm.open_asn(asn_id)
         redraw()
         refocus()
@@ -126,24 +120,11 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     def on_key(e: ft.KeyboardEvent) -> None:
         if vm.state.receipt_id is None:
             return
-        got = scans.key(e.key, time.monotonic(), shift=e.shift, ctrl=e.ctrl, alt=e.alt, meta=e.meta)
-        if got is not None:
-            patch = Patch(page)
-            submit(got.text, patch)
-            patch.send()
-
-    def on_manual(e: ft.Event[ft.TextField]) -> None:
-        got = scans.typed(manual.value or "", time.monotonic())
-        patch = Patch(page)
-        if got is not None:
-            submit(got.text, patch)
-        patch.send()  # also keeps Flet from redrawing the whole page after this submit
-        refocus()  # a submit drops the field's focus: keep it ready for the next scan
+        feed.on_key(e)
 
     def refocus() -> None:
-        # A tapped button keeps the focus and a scan's Enter would press it again: focus the field.
-        if manual.page is not None and vm.state.receipt_id is not None:
-            page.run_task(manual.focus)
+        # A tapped button keeps the focus and a scan's Enter would press it again: park it on the holder.
+        feed.refocus()
 
     def act(fn: Callable[[], None]) -> Callable[[ft.Event[ft.Button]], None]:
         def handler(e: ft.Event[ft.Button]) -> None:
@@ -160,7 +141,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         vm.back()
         on_back()
 
-    manual.on_submit = on_manual
+    feed = ScanFeed(page, submit, text_size=20)
     cam = CameraToggle(page, camera, lambda text, patch: submit(text, patch) if vm.state.receipt_id else None,
                        banner, refocus)  # as with page keys: a scan counts only inside a receipt
     damaged.on_click = act(vm.toggle_damaged)
@@ -172,7 +153,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     receipt_view.controls = [
         totals,
         approval,
-        cam.row(manual),
+        cam.row(feed.field),
         ft.Row([damaged]),
         ft.Row([
             ft.Button("−", on_click=act(lambda: vm.set_qty(vm.state.qty - 1)), height=52, style=big),
@@ -192,7 +173,8 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     ]
     pick_view.controls = [closed, asns]
     root = ft.Column([
-        ft.Row([title, ft.Button("Home", on_click=lambda e: leave())], alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
+        ft.Row([title, feed.holder.control, ft.Button("Home", on_click=lambda e: leave())],
+               alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
         banner.root,
         pick_view,
         receipt_view,

@@ -21,7 +21,7 @@ from app.ui.picking import build_picking
 from app.ui.putaway import build_putaway
 from app.ui.receiving import build_receiving
 from app.ui.screen import Screen
-from app.ui.widgets import big_button
+from app.ui.widgets import ScanFocus, big_button
 from app.viewmodels.numpad import PinEntry
 from app.viewmodels.receiving import ReceivingViewModel
 from app.viewmodels.shell import ShellViewModel, TaskRowView
@@ -52,7 +52,9 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     message = ft.Text(size=20, weight=ft.FontWeight.BOLD)
     badge = ft.TextField(label="Badge", hint_text="Scan your badge", autofocus=True, text_size=22)
     tasks = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    greeting = ft.Text(size=22, weight=ft.FontWeight.BOLD)
+    greeting = ft.Text(size=22, weight=ft.FontWeight.BOLD, expand=True)
+    home_focus = ScanFocus(page)
+    """My tasks' focus holder: a tapped Refresh must not be pressed again by a stray scan's Enter."""
     pin = PinEntry()
     pin_user = ft.TextField(label="User code or badge", text_size=20)
     pin_display = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
@@ -169,6 +171,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         def run() -> None:
             fn()
             render()
+            home_focus.park()
         return run
 
     def open_screen(name: str, load: Callable[[], None]) -> Callable[[], None]:
@@ -240,7 +243,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     if flows is not None:
         entries.append(big_button("Put away", open_screen("putaway", flows.putaway.load)))
     home_view.controls = [
-        greeting,
+        ft.Row([greeting, home_focus.control]),
         *([ft.Row(entries, spacing=8)] if entries else []),
         attention,
         ft.Row([ft.Button("Refresh", on_click=lambda e: action(vm.refresh)()),

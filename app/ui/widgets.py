@@ -89,10 +89,50 @@ def reason_list(reasons: Sequence[str], choose: Callable[[str], None], cancel: C
     )
 
 
-def title_row(title: ft.Text, on_home: Callable[[], None]) -> ft.Row:
-    """The screen title and a Home button."""
-    return ft.Row([title, ft.Button("Home", on_click=lambda e: on_home(), height=44)],
+def title_row(title: ft.Text, on_home: Callable[[], None], holder: ScanFocus | None = None) -> ft.Row:
+    """The screen title and a Home button; the scan focus holder (1 px, nothing to see) sits between."""
+    return ft.Row([title, *([holder.control] if holder is not None else []),
+                   ft.Button("Home", on_click=lambda e: on_home(), height=44)],
                   alignment=ft.MainAxisAlignment.SPACE_BETWEEN)
+
+
+READY_LABEL = "Ready to scan"
+"""The focus holder's accessible name: what has the focus between scans (tests wait for it)."""
+
+
+class ScanFocus:
+    """Where the focus rests between scans: a focus holder that edits nothing and presses nothing.
+
+    After a tap or a submit the focus is parked here (`park`). Why not on the scan field: a focused
+    field takes every key of a wedge burst as typing, and the browser paints a frame per key, then
+    the field's submit and a re-focus go to Python and back (bench/RESULTS.md, scan feedback). Why
+    not where the tap left it: a tapped button keeps the focus and the Enter that ends the next wedge
+    scan would press it again. A `KeyboardListener` holds a focus node with no editing and no action
+    behind Enter; the page's key events (the scans) still arrive. Flet 1.0.5 has no way to drop the
+    focus (flet#6249), so a holder is the way to move it off a button.
+    """
+
+    def __init__(self, page: ft.Page) -> None:
+        self._page = page
+        self.control = ft.KeyboardListener(
+            content=ft.Semantics(label=READY_LABEL, content=ft.Container(width=1, height=1)))
+
+    def park(self) -> None:
+        """Move the focus to the holder (after this handler's patch), when it is showing."""
+        if _showing(self.control):
+            self._page.run_task(self.control.focus)
+
+
+def _showing(control: ft.BaseControl) -> bool:
+    """On the page, and neither it nor a parent hidden (a hidden control has no widget to focus)."""
+    node: ft.BaseControl | None = control
+    while node is not None:
+        if isinstance(node, ft.Page):
+            return True
+        if getattr(node, "visible", True) is False:
+            return False
+        node = node.parent
+    return False
 
 
 class ScanFeed:
@@ -100,16 +140,24 @@ class ScanFeed:
 
     The key path is `app.viewmodels.scan_input.ScanInput`; see its docstring for why scans are read
     from page key events and not from a self-clearing field. Keys are only buffered: nothing is
-    drawn until Enter completes a scan, and then one patch carries the field and what the screen
-    changed (`submit` draws into the patch; the feed sends it).
+    drawn until Enter completes a scan, and then one patch carries what the screen changed
+    (`submit` draws into the patch; the feed sends it).
+
+    The field is for typing by hand: tap it, type, Enter. Between scans the focus rests on
+    `holder` (a `ScanFocus`, which the screen places), not on the field: see `ScanFocus`.
     """
 
-    def __init__(self, page: ft.Page, submit: Callable[[str, Patch], None], *, label: str = "Barcode") -> None:
+    def __init__(self, page: ft.Page, submit: Callable[[str, Patch], None], *, label: str = "Barcode",
+                 text_size: int = 18) -> None:
         self._page = page
         self._scans = ScanInput()
         self._submit = submit
-        self.field = ft.TextField(label=label, hint_text="Scan, or type and press Enter", text_size=18,
-                                  expand=True, on_submit=self._typed)
+        self._focused = False
+        self._dirty = False
+        """The field may hold keys Python has not seen (it had the focus since it was last cleared)."""
+        self.holder = ScanFocus(page)
+        self.field = ft.TextField(label=label, hint_text="Scan, or type and press Enter", text_size=text_size,
+                                  expand=True, on_submit=self._typed, on_focus=self._focus, on_blur=self._blur)
 
     def on_key(self, e: ft.KeyboardEvent) -> None:
         """One page key event."""
@@ -117,7 +165,8 @@ class ScanFeed:
         if got is not None:
             patch = Patch(self._page)
             self._submit(got.text, patch)
-            self._clear_field(patch)  # after the answer: the patches go out in this order
+            if self._dirty:
+                self._clear_field(patch)  # after the answer: the patches go out in this order
             patch.send()
 
     def _typed(self, e: ft.Event[ft.TextField]) -> None:
@@ -127,23 +176,25 @@ class ScanFeed:
             self._submit(got.text, patch)
         self._clear_field(patch)
         patch.send()
-        self.refocus()  # a submit drops the field's focus: keep it ready for the next scan
+        self.refocus()  # a submit drops the field's focus: park it where the next scan's keys cost nothing
+
+    def _focus(self, e: ft.Event[ft.TextField]) -> None:
+        ft.context.disable_auto_update()  # type: ignore[no-untyped-call]
+        self._focused = self._dirty = True
+
+    def _blur(self, e: ft.Event[ft.TextField]) -> None:
+        ft.context.disable_auto_update()  # type: ignore[no-untyped-call]
+        self._focused = False
 
     def _clear_field(self, patch: Patch) -> None:
         self.field.value = ""
         patch.mark(self.field)  # the client may hold typed keys Python has not seen: always send it
+        self._dirty = self._focused
 
     def clear(self) -> None:
         """Forget a half-typed scan (on opening a screen)."""
         self._scans.clear()
 
     def refocus(self) -> None:
-        """Give focus back to the scan field after a tap.
-
-        A tapped button keeps the focus, and the Enter that ends the next wedge scan would press it
-        again (a second pad digit, Damaged switched back off). With the field focused, the burst
-        reaches the field and the page, and the field's submit is dropped as a repeat.
-        """
-        page = self.field.page
-        if isinstance(page, ft.Page) and self.field.visible:
-            page.run_task(self.field.focus)
+        """After a tap or a submit: park the focus on the holder (see `ScanFocus`)."""
+        self.holder.park()

@@ -25,15 +25,29 @@ def signed_in(browser: object, url: str, badge: str = "BADGE-1001") -> object:
     return page
 
 
-def wedge(page: object, code: str) -> None:
-    """One keyboard-wedge scan: a burst of keys 5 ms apart, then Enter.
+READY = "Ready to scan"
+"""The accessible name of a scanning screen's focus holder (app.ui.widgets.READY_LABEL)."""
+FOCUS_READY_JS = """(label) => {
+  const a = document.activeElement;
+  if (!a || a === document.body || a.tagName === 'FLUTTER-VIEW') return true;  // nothing in particular
+  return a.tagName === 'FLT-SEMANTICS' && (a.getAttribute('aria-label') || a.textContent || '').trim() === label;
+}"""
+"""Ready for a scan: the focus is on the screen's holder, or on nothing in particular (the tapped
+control left the screen). Not ready: a field (the keys would be typed into it) or a button or any
+other tapped control (the scan's Enter would press it), as right after a tap, until the screen
+parks the focus."""
 
-    First waits until the screen's scan field has the focus, as the screens give it back after every
-    tap: a button that kept the focus would be pressed again by the scan's Enter.
-    """
-    page.wait_for_function(  # type: ignore[attr-defined]
-        "() => document.activeElement && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName)",
-        timeout=WAIT_MS)
+
+def wait_ready(page: object) -> None:
+    """Wait until nothing a scan's keys would type into or its Enter would press has the focus
+    (`FOCUS_READY_JS`): a tapped button keeps it until the screen parks it on its holder."""
+    page.wait_for_function(FOCUS_READY_JS, arg=READY, timeout=WAIT_MS)  # type: ignore[attr-defined]
+
+
+def wedge(page: object, code: str) -> None:
+    """One keyboard-wedge scan: a burst of keys 5 ms apart, then Enter, once the screen is ready for it
+    (`wait_ready`): the screens park the focus on a holder after every tap and submit."""
+    wait_ready(page)
     page.keyboard.type(code, delay=5)  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
 
