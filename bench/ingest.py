@@ -10,9 +10,10 @@ loopback port with a fresh database holding a small generated store, then:
    `backroom devices approve`) and signing every push, as the service requires: applied ops/s and
    the p99 latency of one batch;
 2. pushes the very same batches again (all duplicates): ops/s;
-3. the ceiling: the same effects (op rows, ledger rows, balance upserts, change-feed and ERP rows,
-   device and counter updates, one transaction per batch) written straight through SQLAlchemy
-   Core in this process, on a fresh database of the same kind.
+3. the ceiling: the same effects (op rows, which are also their results' change-feed entries;
+   ledger rows; balance upserts, each stamped with its change seq; ERP rows; device and counter
+   updates; one transaction per batch) written straight through SQLAlchemy Core in this process,
+   on a fresh database of the same kind.
 
 And once, for scale (SQLite): a bare FastAPI app (`bare_app` below) served by uvicorn the same
 way on a fresh SQLite file with the service's pragmas, whose endpoint parses the same batch
@@ -259,15 +260,17 @@ def ceiling(url: str, batches: list[list[Op]]) -> float:
     for batch in batches:
         ops_rows: list[dict[str, Any]] = []
         ledger_rows: list[dict[str, Any]] = []
-        change_rows: list[dict[str, Any]] = []
         erp_rows: list[dict[str, Any]] = []
         bal: dict[tuple[str, str, str], int] = {}
         for op in batch:
             p = op.payload
+            # The op row is also its result's entry in the change feed.
+            counters["change_seq"] += 1
             ops_rows.append({"store_id": STORE, "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq,
                              "type": op.type.value, "user_id": op.user_id, "occurred_at": op.occurred_at,
                              "effective_at": op.occurred_at, "fingerprint": fingerprint(op), "status": "applied",
-                             "reason": None, "result": {}, "payload": p, "recorded_at": now})
+                             "reason": None, "result": {}, "payload": p, "recorded_at": now,
+                             "change_seq": counters["change_seq"]})
             for loc, status, delta in ((p["from_location_id"], "received", -p["qty"]), (p["to_location_id"], "available", p["qty"])):
                 counters["ledger_seq"] += 1
                 ledger_rows.append({"store_id": STORE, "entry_seq": counters["ledger_seq"], "item_id": p["item_id"],
@@ -278,20 +281,16 @@ def ceiling(url: str, batches: list[list[Op]]) -> float:
             counters["erp_seq"] += 1
             erp_rows.append({"store_id": STORE, "event_seq": counters["erp_seq"], "type": "putaway_confirmed",
                              "occurred_at": op.occurred_at, "recorded_at": now, "op_id": op.op_id, "data": p})
+        # Each touched balance takes the next change seq (its entry in the change feed).
+        bal_rows = []
+        for key, q in bal.items():
             counters["change_seq"] += 1
-            change_rows.append({"store_id": STORE, "change_seq": counters["change_seq"], "kind": "op_result",
-                                "key": str(op.op_id), "data": {"op_id": str(op.op_id), "status": "applied"}, "recorded_at": now})
-        for (item, loc, status), q in bal.items():
-            counters["change_seq"] += 1
-            change_rows.append({"store_id": STORE, "change_seq": counters["change_seq"], "kind": "balance",
-                                "key": f"{item}|{loc}|{status}", "data": {"qty": q}, "recorded_at": now})
+            bal_rows.append((STORE, *key, q, counters["change_seq"]))
         with engine.begin() as conn:
             fast_insert(conn, t.ops, ops_rows)
             fast_insert(conn, t.ledger, ledger_rows)
-            add_to(conn, t.balances, ("store_id", "item_id", "location_id", "status"), "qty",
-                   [(STORE, *k, q) for k, q in bal.items()])
+            add_to(conn, t.balances, ("store_id", "item_id", "location_id", "status"), "qty", bal_rows, stamp="change_seq")
             fast_insert(conn, t.erp_events, erp_rows)
-            fast_insert(conn, t.changes, change_rows)
             conn.execute(t.stores.update().where(t.stores.c.store_id == STORE).values(**counters))
     elapsed = time.perf_counter() - start
     engine.dispose()

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import logging
 import operator
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -99,14 +101,38 @@ class _Writers:
     transaction (tens of ms once the ops index is large); it stays on, set high
     (SQLITE_AUTOCHECKPOINT_PAGES), as the backstop for writes outside write_transaction. The
     thread ends after CHECKPOINTER_IDLE_S without work and is started again when needed.
+
+    Writers of other processes on the same file (`backroom server --workers N`) queue on an
+    exclusive `flock` of a lock file beside the database (`writer_lock_path`), taken after
+    `lock`: the kernel wakes the next writer as soon as one is done, where SQLite's own busy
+    handler would have polled with sleeps of up to 100 ms.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | None = None) -> None:
         self.lock = threading.Lock()
         self.commits = 0
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
+        self._lock_path = writer_lock_path(database) if database else None
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """This writer's turn: the process's lock, then the file's (other processes).
+
+        The lock file is opened for each turn (a few µs, once per batch) rather than kept open, so
+        that the many engines a process may make and drop leave no descriptors behind.
+        """
+        with self.lock:
+            if self._lock_path is None:
+                yield
+                return
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # blocks with the GIL released
+                yield
+            finally:
+                os.close(fd)  # releases the lock
 
     def committed(self, engine: Engine) -> None:
         """Count a commit (under `lock`); every so often, ask for a checkpoint."""
@@ -135,9 +161,19 @@ _SQLITE_WRITERS: dict[int, _Writers] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
+def writer_lock_path(database: str) -> Path:
+    """The lock file the writers of every process on the SQLite file `database` queue on."""
+    return Path(f"{database}-writers.lock")
+
+
 def _writers(engine: Engine) -> _Writers:
     with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(id(engine.pool), _Writers())
+        found = _SQLITE_WRITERS.get(id(engine.pool))
+        if found is None:
+            database = engine.url.database
+            in_memory = not database or database == ":memory:" or database.startswith("file:")
+            found = _SQLITE_WRITERS[id(engine.pool)] = _Writers(None if in_memory else database)
+        return found
 
 
 def _checkpoint(engine: Engine) -> None:
@@ -162,7 +198,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         # busy handler polls with sleeps of up to 100 ms, which wrecks latency under contention.
         # Other processes (several uvicorn workers) still meet at BEGIN IMMEDIATE.
         writers = _writers(engine)
-        with writers.lock, engine.connect() as conn:
+        with writers.turn(), engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
@@ -296,27 +332,31 @@ def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping
     conn.exec_driver_sql(sql, [tuple(_bound(conn, table, row)) for row in rows])
 
 
-def add_to(conn: Connection, table: sa.Table, key: Sequence[str], column: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """Add each row's last value to `column` of the row with that key, inserting it when new.
+def add_to(
+    conn: Connection, table: sa.Table, key: Sequence[str], column: str, rows: Sequence[Sequence[Any]], *,
+    stamp: str | None = None,
+) -> None:
+    """Add each row's amount to `column` of the row with that key, inserting it when new.
 
-    Rows are tuples `(*key, amount)` of plain values (no type conversion), each key at most once.
-    One multi-row INSERT .. ON CONFLICT DO UPDATE per 200 rows, RETURNING `(*key, column)` as
-    they stand afterwards, so the caller needs no second read for the new values.
+    Rows are tuples `(*key, amount)` of plain values (no type conversion), each key at most once;
+    with `stamp`, `(*key, amount, value)`, and the `stamp` column is set to `value` on insert and on
+    update alike (the change feed's seq of a balance). One executemany of
+    `INSERT .. ON CONFLICT DO UPDATE`.
     """
     m, q = marker(conn), conn.dialect.identifier_preparer
     target = q.format_table(table)
     names = [q.quote(c) for c in (*key, column)]
-    row_markers = "(" + ", ".join([m] * len(names)) + ")"
-    out: list[Any] = []
-    for start in range(0, len(rows), 200):
-        part = rows[start : start + 200]
-        sql = (
-            f"INSERT INTO {target} ({', '.join(names)}) VALUES {', '.join([row_markers] * len(part))} "
-            f"ON CONFLICT ({', '.join(names[:-1])}) "
-            f"DO UPDATE SET {names[-1]} = {target}.{names[-1]} + excluded.{names[-1]} RETURNING {', '.join(names)}"
-        )
-        out.extend(conn.exec_driver_sql(sql, tuple(v for row in part for v in row)).all())
-    return out
+    keys = ", ".join(names[: len(key)])
+    assign = f"{names[-1]} = {target}.{names[-1]} + excluded.{names[-1]}"
+    if stamp is not None:
+        names.append(q.quote(stamp))
+        assign += f", {names[-1]} = excluded.{names[-1]}"
+    sql = (
+        f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join([m] * len(names))}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {assign}"
+    )
+    if rows:
+        conn.exec_driver_sql(sql, [tuple(row) for row in rows])
 
 
 def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
@@ -364,6 +404,7 @@ _CHECK_TIMES = (
     dt.datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=dt.UTC),
     dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
     dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 29, 1, 30, 5, 7, tzinfo=dt.timezone(dt.timedelta(0), "Z")),
 )
 
 
@@ -374,12 +415,13 @@ def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     datetime into naive `YYYY-MM-DD HH:MM:SS.ffffff` text through two layers of Python; isoformat
     writes the same text in C. The fast path is used only if it gives `proc`'s very text on sample
     values (so a change of storage format upstream falls back rather than mixing formats); any other
-    value (naive, another zone, None) goes through `proc`.
+    value (naive, another zone, None) goes through `proc`. A UTC time is `dt.UTC`'s, or any other
+    zone at offset zero: the times of a parsed request carry pydantic's own UTC zone object.
     """
-    utc = dt.UTC
+    utc, zero = dt.UTC, dt.timedelta(0)
 
     def fast(value: Any) -> Any:
-        if type(value) is dt.datetime and value.tzinfo is utc:
+        if type(value) is dt.datetime and (value.tzinfo is utc or (value.tzinfo is not None and value.utcoffset() == zero)):
             return value.replace(tzinfo=None).isoformat(" ", "microseconds")
         return proc(value)
 

@@ -1,8 +1,9 @@
 """Reading the change feed and the ERP feed by cursor.
 
-Both are append-only tables numbered per store in commit order (the store's counter row is locked
-by every writer), so paging by `seq > cursor` never skips a row and never returns one twice. The
-cursor is opaque to clients: today the last seq read, as a decimal string.
+Both are numbered per store in commit order (the store's counter row is locked by every writer), so
+paging by `seq > cursor` never skips an entry and never returns one twice. The change feed is read
+from three tables (see `read_changes`), the ERP feed from one append-only table. The cursor is
+opaque to clients: today the last seq read, as a decimal string.
 """
 
 from __future__ import annotations
@@ -64,20 +65,49 @@ def parse_cursor(cursor: str | None) -> int:
 
 
 def read_changes(conn: Connection, store_id: str, cursor: str | None, limit: int, now: dt.datetime) -> ChangesPage:
-    """The next page of the store's change feed after `cursor`."""
+    """The next page of the store's change feed after `cursor`.
+
+    The feed is three sources numbered by the store's one change counter: `changes` (master data,
+    tasks, exceptions, documents: a row per change), `ops` (each stored op is its own result's
+    entry) and `balances` (a balance's entry moves up to a new seq each time its quantity changes,
+    so a reader gets the balance as it stands, once, however often it moved since). Each is read
+    from its (store_id, change_seq) index after the cursor, and the three are merged in seq order.
+    """
     after = parse_cursor(cursor)
-    ch = t.changes
-    rows = conn.execute(
+    ch, op, bal = t.changes, t.ops, t.balances
+    entries: list[tuple[int, Change]] = []
+    for seq, kind, key, data in conn.execute(
         sa.select(ch.c.change_seq, ch.c.kind, ch.c.key, ch.c.data)
         .where(ch.c.store_id == store_id, ch.c.change_seq > after)
         .order_by(ch.c.change_seq)
         .limit(limit + 1)
-    ).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1][0] if rows else after
+    ):
+        entries.append((seq, Change(kind=ChangeKind(kind), key=key, data=data)))
+    for row in conn.execute(
+        sa.select(op.c.change_seq, op.c.op_id, op.c.seq, op.c.status, op.c.reason, op.c.result, op.c.recorded_at)
+        .where(op.c.store_id == store_id, op.c.change_seq > after)
+        .order_by(op.c.change_seq)
+        .limit(limit + 1)
+    ):
+        result = {
+            "op_id": str(row.op_id), "seq": row.seq, "status": row.status, "reason": row.reason, "expected_seq": None,
+            "result": row.result, "server_time": row.recorded_at.isoformat(),
+        }
+        entries.append((row.change_seq, Change(kind=ChangeKind.OP_RESULT, key=str(row.op_id), data=result)))
+    for seq, item_id, location_id, status, qty in conn.execute(
+        sa.select(bal.c.change_seq, bal.c.item_id, bal.c.location_id, bal.c.status, bal.c.qty)
+        .where(bal.c.store_id == store_id, bal.c.change_seq > after)
+        .order_by(bal.c.change_seq)
+        .limit(limit + 1)
+    ):
+        data = {"item_id": item_id, "location_id": location_id, "status": status, "qty": qty}
+        entries.append((seq, Change(kind=ChangeKind.BALANCE, key=f"{item_id}|{location_id}|{status}", data=data)))
+    entries.sort(key=lambda entry: entry[0])
+    has_more = len(entries) > limit
+    entries = entries[:limit]
+    last = entries[-1][0] if entries else after
     return ChangesPage(
-        changes=[Change(kind=ChangeKind(kind), key=key, data=data) for _, kind, key, data in rows],
+        changes=[change for _, change in entries],
         next_cursor=str(last),
         has_more=has_more,
         server_time=now,

@@ -35,7 +35,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from edge_sync.contract import ChangeKind, DeviceStatusReport, Op, OpResult, OpStatus, PushRequest, Role, parse_payload
+from edge_sync.contract import DeviceStatusReport, Op, OpResult, OpStatus, PushRequest, Role, parse_payload
 from server_stub import lookups
 from server_stub import tables as t
 from server_stub.appliers import APPLIERS, OpContext
@@ -310,7 +310,6 @@ class Ingestor:
         self._prefetch(tx, ops)
         report = IngestReport([], tx.now)
         last_op: dict[str, tuple[dt.datetime, str]] = {}
-        server_time = tx.now.isoformat()
         for op, fp, payload in zip(ops, fps, payloads, strict=True):
             known = stored.get(op.op_id)
             if known is not None:
@@ -331,16 +330,13 @@ class Ingestor:
                 continue
             effective_at = (op.occurred_at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
             status, reason, result = self._apply_one(tx, op, payload, effective_at, force_savepoints)
-            op_type, status_value, op_id = op.type.value, status.value, str(op.op_id)
+            op_type, status_value = op.type.value, status.value
+            # The stored op is also its result's entry in the change feed, at its change seq.
             tx.append(t.ops, {
                 "op_id": op.op_id, "device_id": op.device_id, "seq": op.seq, "type": op_type,
                 "user_id": op.user_id, "occurred_at": op.occurred_at, "effective_at": effective_at,
                 "fingerprint": fp, "status": status_value, "reason": reason, "result": result,
-                "payload": op.payload, "recorded_at": tx.now,
-            })
-            tx.change(ChangeKind.OP_RESULT, op_id, {
-                "op_id": op_id, "seq": op.seq, "status": status_value, "reason": reason,
-                "expected_seq": None, "result": result, "server_time": server_time,
+                "payload": op.payload, "recorded_at": tx.now, "change_seq": tx.next("change_seq"),
             })
             stored[op.op_id] = _Stored(fp, status_value, reason, result, op.seq)
             last_seq[op.device_id] = op.seq

@@ -1,17 +1,22 @@
 """Prometheus metrics, on a registry of the app's own (tests build many apps in one process).
 
-Counters and the latency histogram are per process. The device gauges (lag, pending, pending age)
-are read from the `devices` table at scrape time, so every worker reports the same figures.
+Counters and the latency histogram are kept per process; with several worker processes
+(`backroom server --workers N`) each writes them to files in `PROMETHEUS_MULTIPROC_DIR`, which the
+server sets for its workers, and a scrape, whichever worker answers it, sums every worker's
+(prometheus_client's multiprocess mode). The device gauges (lag, pending, pending age) are read from
+the `devices` table at scrape time, so every worker reports the same figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
@@ -20,6 +25,8 @@ from server_stub import tables as t
 from server_stub.ingest import IngestReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Where the workers of one server write their counters (read by prometheus_client at import)."""
 
 
 class DeviceCollector(Collector):
@@ -66,15 +73,20 @@ class Metrics:
 
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry()
-        self.ops = Counter("backroom_ops", "Ops answered by ingest, by outcome", ["status"], registry=self.registry)
+        shared = os.environ.get(MULTIPROCESS_DIR_ENV)
+        # In multiprocess mode the counters write to files, and the scrape reads every worker's files.
+        own = None if shared else self.registry
+        self.ops = Counter("backroom_ops", "Ops answered by ingest, by outcome", ["status"], registry=own)
         for status in OpStatus:
             self.ops.labels(status.value)
         self.batch_seconds = Histogram(
             "backroom_ingest_batch_seconds",
             "Time to ingest one push",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-            registry=self.registry,
+            registry=own,
         )
+        if shared:
+            MultiProcessCollector(self.registry, shared)  # type: ignore[no-untyped-call]
         self.registry.register(DeviceCollector(engine))
 
     def observe_push(self, report: IngestReport, seconds: float) -> None:

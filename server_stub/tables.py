@@ -242,8 +242,12 @@ ops = sa.Table(
     sa.Column("result", sa.JSON, nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # The op's result in the change feed (server_stub.feeds); 0 for ops stored before migration
+    # 0005, whose results are rows of `changes`.
     sa.PrimaryKeyConstraint("store_id", "op_id"),
     sa.UniqueConstraint("store_id", "device_id", "seq"),
+    sa.Index(None, "store_id", "change_seq"),
 )
 
 # --- stock ----------------------------------------------------------------------------------------
@@ -280,8 +284,11 @@ balances = sa.Table(
     _id("location_id", nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("qty", sa.BigInteger, nullable=False),
+    sa.Column("change_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # The balance's place in the change feed (server_stub.feeds): set anew by every change of `qty`.
     sa.PrimaryKeyConstraint("store_id", "item_id", "location_id", "status"),
     sa.Index(None, "store_id", "location_id"),
+    sa.Index(None, "store_id", "change_seq"),
 )
 
 receipts = sa.Table(

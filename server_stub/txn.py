@@ -7,8 +7,8 @@ exception endpoint, an approval, the master data loader. It
   (changes, ERP events, ledger entries, exceptions) are handed out in commit order;
 - buffers the append-only rows (ledger, changes, ERP events, ops, exceptions) and writes them with
   one executemany per table at `flush()`, which is what makes a batch of 100 ops cheap;
-- keeps the derived `balances` table in step with the ledger in the same transaction, and emits
-  one `balance` change per touched key at the end;
+- keeps the derived `balances` table in step with the ledger in the same transaction; a touched
+  balance row takes the next change seq, which makes it its own entry in the change feed;
 - can take a `mark()` and `rollback_to(mark)` to drop what one op buffered when it is refused.
 """
 
@@ -100,12 +100,8 @@ class StoreTx:
         self._postings: list[tuple[BalanceKey, int]] = []
         self._loc_pending: dict[str, int] = {}
         self._loc_db: dict[str, int] = {}
-        self._touched: set[BalanceKey] = set()
         self.raised: dict[str, tuple[str, str]] = {}
         """Exceptions opened in this transaction: id -> (kind, summary), for op results."""
-        self._balances: dict[BalanceKey, int] = {}
-        """Balances as the upserts returned them; a rollback may undo some, see `_balances_exact`."""
-        self._balances_exact = True
         self._generation = 0
         self.caches: dict[str, dict[str, Any]] = {}
         """Per-transaction lookups (items, locations, users), filled by the readers in lookups.py."""
@@ -151,19 +147,8 @@ class StoreTx:
         return self._counters[counter]
 
     def finish(self) -> None:
-        """Flush everything, emit balance changes, store the counters."""
+        """Flush everything, store the counters."""
         self.flush()
-        if self._touched:
-            if self._balances_exact:
-                now = {key: self._balances[key] for key in sorted(self._touched)}
-            else:
-                now = self.current_balances(self._touched)
-            for key, qty in now.items():
-                # The BalanceRecord's JSON shape, built directly: this runs for every touched key.
-                data = {"item_id": key[0], "location_id": key[1], "status": key[2], "qty": qty}
-                self.change(ChangeKind.BALANCE, balance_key_str(key), data)
-            self._touched.clear()
-            self.flush()
         fast_update(self.conn, t.stores, {"store_id": self.store_id}, self._counters)
 
     # -- buffered writes -------------------------------------------------------------------------
@@ -244,15 +229,17 @@ class StoreTx:
             totals: dict[BalanceKey, int] = {}
             for key, delta in self._postings:
                 totals[key] = totals.get(key, 0) + delta
-            for _, item_id, location_id, status, qty in add_to(
+            # A touched balance takes the next change seq: the row is its own entry in the change
+            # feed (server_stub.feeds), with the quantity it holds when read; a savepoint rolled
+            # back undoes its seq along with its quantity.
+            add_to(
                 self.conn,
                 t.balances,
                 ("store_id", "item_id", "location_id", "status"),
                 "qty",
-                [(self.store_id, *k, q) for k, q in totals.items()],
-            ):
-                self._balances[(item_id, location_id, status)] = int(qty)
-            self._touched.update(totals)
+                [(self.store_id, *k, q, self.next("change_seq")) for k, q in totals.items()],
+                stamp="change_seq",
+            )
             self._postings.clear()
             for loc, delta in self._loc_pending.items():
                 if loc in self._loc_db:
@@ -329,9 +316,6 @@ class StoreTx:
             del self._rows[table][n:]
         del self._postings[mark.lengths[-1] :]
         self._counters = dict(zip(_COUNTERS, mark.counters, strict=True))
-        if mark.generation != self._generation:
-            # Flushed since the mark: the savepoint rolled back with it undid those balance updates.
-            self._balances_exact = False
         self._loc_pending.clear()
         self._loc_db.clear()
         for (_, loc, status), delta in self._postings:

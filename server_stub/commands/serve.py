@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,9 +50,30 @@ def run(args: argparse.Namespace) -> int:
     common = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": not args.no_access_log}
     if args.workers > 1:
         os.environ[DATABASE_URL_ENV] = url
-        uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
+        with metrics_dir():
+            uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
         app = create_app(url, run_migrations=False)
         heap.settle()
         uvicorn.run(app, **common)
     return 0
+
+
+@contextlib.contextmanager
+def metrics_dir() -> Iterator[None]:
+    """A fresh folder for the workers' Prometheus counters (unless one is set), removed at exit.
+
+    Set before the workers start, so that prometheus_client, imported in each, counts in files there
+    and any worker's /metrics sums them all (server_stub.metrics).
+    """
+    from server_stub.metrics import MULTIPROCESS_DIR_ENV
+
+    if os.environ.get(MULTIPROCESS_DIR_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="backroom-metrics-") as folder:
+        os.environ[MULTIPROCESS_DIR_ENV] = folder
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR_ENV]

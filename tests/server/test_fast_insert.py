@@ -7,8 +7,16 @@ import uuid
 
 import sqlalchemy as sa
 
+from edge_sync.contract import Op
 from server_stub import tables as t
 from server_stub.db import create_engine_for, fast_insert, migrate
+
+
+_OP_JSON = (
+    '{"op_id": "01a20607-616b-76c4-a102-bd0586069281", "store_id": "S-FI", "device_id": "HH-1", "seq": 1, '
+    '"type": "putaway.confirm", "schema_version": 1, "user_id": "U1", "session_id": "s", '
+    '"occurred_at": "2026-03-29T01:30:05.000011Z", "payload": {}}'
+)
 
 
 def _rows(op_id: uuid.UUID, at: dt.datetime, *seqs: int) -> list[dict[str, object]]:
@@ -26,6 +34,8 @@ def test_times_and_op_ids_are_stored_as_a_core_insert_stores_them(database_url: 
         dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 29, 3, 30, 5, 7, tzinfo=plus_two),
         dt.datetime(2026, 3, 29, 1, 30, 5, 9),
+        # A parsed request's times carry pydantic's own UTC zone object.
+        Op.model_validate_json(_OP_JSON).occurred_at,
     ]
     try:
         with engine.begin() as conn:

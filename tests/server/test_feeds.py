@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from alembic import command
 from fastapi import FastAPI
 
 from edge_sync.contract import ChangesPage
+from server_stub import tables as t
+from server_stub.db import alembic_config, create_engine_for, migrate
+from server_stub.feeds import read_changes
 from server_stub.masterdata import load_master_data
+from server_stub.txn import StoreTx, utcnow
 from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data
 
 CHANGES = f"/v1/stores/{STORE}/changes"
@@ -82,3 +87,48 @@ def test_exceptions_are_listed_filtered_and_resolved_with_a_note(client: AsgiCli
     assert client.post(resolve, json={"note": "again", "user_id": "U-MGR"}).status_code == 409
     assert [e["kind"] for e in client.get(base, params={"status": "open"}).json()] == ["pick_short"]
     assert client.get(f"{base}/EX-999").status_code == 404
+
+
+def test_a_feed_read_across_migration_0005_loses_nothing_and_repeats_nothing(database_url: str) -> None:
+    """Before 0005 an op's result and a touched balance were rows of `changes`; after it they are read
+    from `ops` and `balances`. A reader part-way through the old rows gets the rest of them, then the
+    new entries, in seq order."""
+    engine = create_engine_for(database_url)
+    try:
+        cfg = alembic_config()
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0004")
+            conn.commit()
+        now = utcnow()
+        with engine.begin() as conn:
+            # What the service wrote before 0005: counters at 3, a balance and an op result in `changes`.
+            conn.exec_driver_sql(
+                "INSERT INTO stores (store_id, created_at, change_seq, erp_seq, ledger_seq, exception_seq, approval_seq) "
+                f"VALUES ('S-1', '{now:%Y-%m-%d %H:%M:%S}', 3, 0, 1, 0, 0)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO balances (store_id, item_id, location_id, status, qty) VALUES ('S-1', 'I-1', 'A-01', 'available', 4)"
+            )
+            conn.execute(t.changes.insert(), [
+                {"store_id": "S-1", "change_seq": 1, "kind": "item", "key": "I-1", "data": {"item_id": "I-1"}, "recorded_at": now},
+                {"store_id": "S-1", "change_seq": 2, "kind": "balance", "key": "I-1|A-01|available",
+                 "data": {"item_id": "I-1", "location_id": "A-01", "status": "available", "qty": 4}, "recorded_at": now},
+                {"store_id": "S-1", "change_seq": 3, "kind": "op_result", "key": "op-old", "data": {"status": "applied"},
+                 "recorded_at": now},
+            ])
+        cursor = "1"  # a device had read the first entry
+        migrate(engine)
+        with StoreTx.open(engine, "S-1") as tx:
+            tx.post("I-1", "A-01", "available", 2, effective_at=tx.now, reason="test")
+        with engine.connect() as conn:
+            page = read_changes(conn, "S-1", cursor, 100, now)
+            assert read_changes(conn, "S-1", page.next_cursor, 100, now).changes == []
+        assert [(c.kind.value, c.key, (c.data or {}).get("qty")) for c in page.changes] == [
+            ("balance", "I-1|A-01|available", 4),
+            ("op_result", "op-old", None),
+            ("balance", "I-1|A-01|available", 6),
+        ]
+        assert page.next_cursor == "4"
+    finally:
+        engine.dispose()

@@ -41,8 +41,9 @@ def prepare_database(path: Path, store: MasterData) -> str:
 class ServiceProcess:
     """`python -m app.cli server` on 127.0.0.1:`port` over the SQLite file at `db_path`."""
 
-    def __init__(self, db_path: Path, *, port: int, log_path: Path | None = None) -> None:
+    def __init__(self, db_path: Path, *, port: int, log_path: Path | None = None, workers: int = 1) -> None:
         self.db_path = db_path
+        self.workers = workers
         self.port = port
         self.log_path = log_path or db_path.with_suffix(".log")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -60,7 +61,8 @@ class ServiceProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "server", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--database-url", f"sqlite:///{self.db_path}", "--log-level", "warning", "--no-access-log"],
+                 "--database-url", f"sqlite:///{self.db_path}", "--log-level", "warning", "--no-access-log",
+                 "--workers", str(self.workers)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         self.starts += 1
