@@ -430,6 +430,10 @@ def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return proc
 
 
+Memo = dict[str, dict[int, tuple[Any, Any]]]
+"""Conversions already made, by column type, then by the value's id: (value, converted)."""
+
+
 class FastInsert:
     """An INSERT for many rows of one table, run as a plain DBAPI executemany.
 
@@ -448,7 +452,7 @@ class FastInsert:
             f"VALUES ({', '.join([marker] * len(self.columns))})"
         )
         self.values = operator.itemgetter(*self.columns)
-        self.converters: list[tuple[int, Callable[[Any], Any], bool]] = []
+        self.converters: list[tuple[int, Callable[[Any], Any], str | None]] = []
         for i, c in enumerate(table.columns):
             proc: Callable[[Any], Any] | None = (
                 _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
@@ -458,24 +462,37 @@ class FastInsert:
             is_time = isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)
             if is_time and dialect.name == "sqlite":
                 proc = _utc_text_or(proc)
-            # A batch repeats the same timestamps and op ids (an op's ledger rows, its ERP event)
-            # many times, as the very same objects: convert each object once.
-            self.converters.append((i, proc, is_time or isinstance(c.type, sa.Uuid)))
+            # A batch repeats the same timestamps and op ids (an op's row, its ledger rows, its ERP
+            # event) many times, as the very same objects: convert each object once, per column
+            # type (every column of one type converts alike).
+            shared = type(c.type).__name__ if is_time or isinstance(c.type, sa.Uuid) else None
+            self.converters.append((i, proc, shared))
 
-    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null)."""
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]], memo: Memo | None = None) -> None:
+        """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null).
+
+        `memo` carries conversions of times and ids from one call to the next (the tables of one
+        flush): pass the same dict, and drop it when they are written.
+        """
+        memo = {} if memo is None else memo
         try:
             records: list[Any] = list(map(self.values, rows))
         except KeyError:
             records = [tuple(row.get(name) for name in self.columns) for row in rows]
         if self.converters:
             columns: list[Any] = list(zip(*records, strict=True))
-            for i, proc, memo in self.converters:
-                if memo:
-                    # By identity: the rows keep every value alive meanwhile, and an aware
-                    # datetime's hash would ask its tzinfo for the offset.
-                    seen: dict[int, Any] = {}
-                    columns[i] = [seen[k] if (k := id(v)) in seen else seen.setdefault(k, proc(v)) for v in columns[i]]
+            for i, proc, shared in self.converters:
+                if shared is not None:
+                    # By identity (an aware datetime's hash would ask its tzinfo for the offset);
+                    # the memo keeps each value alive, so its id cannot be reused meanwhile.
+                    seen = memo.setdefault(shared, {})
+                    converted = []
+                    for v in columns[i]:
+                        hit = seen.get(id(v))
+                        if hit is None or hit[0] is not v:
+                            hit = seen[id(v)] = (v, proc(v))
+                        converted.append(hit[1])
+                    columns[i] = converted
                 else:
                     columns[i] = list(map(proc, columns[i]))
             records = list(zip(*columns, strict=True))
@@ -485,12 +502,12 @@ class FastInsert:
 _FAST: dict[tuple[str, str], FastInsert] = {}
 
 
-def fast_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Append rows to a table with one executemany (see FastInsert)."""
+def fast_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], memo: Memo | None = None) -> None:
+    """Append rows to a table with one executemany (see FastInsert; `memo` as there)."""
     if not rows:
         return
     key = (conn.dialect.name, table.name)
     writer = _FAST.get(key)
     if writer is None:
         writer = _FAST[key] = FastInsert(table, conn.dialect)
-    writer.execute(conn, rows)
+    writer.execute(conn, rows, memo)

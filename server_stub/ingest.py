@@ -188,10 +188,25 @@ def _answer_stored(op: Op, fp: str, stored: _Stored, now: dt.datetime) -> OpResu
         )
     # A duplicate's answer is the stored result (a dict the service wrote) and our own fields: built
     # without validation, as every op of a resent batch is.
-    return OpResult.model_construct(
-        op_id=op.op_id, seq=op.seq, status=OpStatus.DUPLICATE, reason=None, expected_seq=None, result=stored.result,
-        server_time=now,
-    )
+    return answer_of_ours(op.op_id, op.seq, OpStatus.DUPLICATE, stored.result, now)
+
+
+_ANSWER_FIELDS = frozenset(OpResult.model_fields)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def answer_of_ours(op_id: uuid.UUID, seq: int, status: OpStatus, result: dict[str, Any], now: dt.datetime) -> OpResult:
+    """An answer without a reason, every field ours and of its type: the very object
+    `OpResult.model_construct` makes with every field given (a test holds them equal), at a third of
+    its cost, which is paid for every op of every push."""
+    answer = _new(OpResult)
+    _set(answer, "__dict__", {"op_id": op_id, "seq": seq, "status": status, "reason": None, "expected_seq": None,
+                              "result": result, "server_time": now})
+    _set(answer, "__pydantic_fields_set__", set(_ANSWER_FIELDS))
+    _set(answer, "__pydantic_extra__", None)
+    _set(answer, "__pydantic_private__", None)
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +361,7 @@ class Ingestor:
             if reason is None:
                 # Every field is ours and of its declared type (an applier's result is a plain dict):
                 # built without validation, as it is for each applied op.
-                report.results.append(OpResult.model_construct(
-                    op_id=op.op_id, seq=op.seq, status=status, reason=None, expected_seq=None, result=result, server_time=tx.now,
-                ))
+                report.results.append(answer_of_ours(op.op_id, op.seq, status, result, tx.now))
             else:
                 report.results.append(
                     OpResult(op_id=op.op_id, seq=op.seq, status=status, reason=reason, result=result, server_time=tx.now)

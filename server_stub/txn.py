@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from edge_sync.contract import ChangeKind, StockStatus
 from server_stub import tables as t
 from server_stub.db import (
+    Memo,
     add_to,
     binder,
     fast_insert,
@@ -220,10 +221,11 @@ class StoreTx:
         self._generation += 1
         if self._rows[t.ledger]:
             self._rebase_on_counts()
+        memo: Memo = {}  # the tables share an op's time and id objects: each converted once
         for table in self._tables:
             rows = self._rows[table]
             if rows:
-                fast_insert(self.conn, table, rows)
+                fast_insert(self.conn, table, rows, memo)
                 rows.clear()
         if self._postings:
             totals: dict[BalanceKey, int] = {}

@@ -1,4 +1,5 @@
-"""The op fingerprint is stored, so its bytes must never change: the fast path equals json.dumps."""
+"""The op fingerprint is stored, so its bytes must never change: the fast path equals json.dumps.
+And the answers built by hand are the ones pydantic builds."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import random
 import uuid
 from typing import Any
 
-from edge_sync.contract import SCHEMA_VERSION, Op, OpType
-from server_stub.ingest import canonical_json, fingerprint
+from edge_sync.contract import SCHEMA_VERSION, Op, OpResult, OpStatus, OpType
+from server_stub.ingest import answer_of_ours, canonical_json, fingerprint
 
 
 def reference_json(value: Any) -> bytes:
@@ -60,3 +61,14 @@ def test_the_fingerprint_is_the_sha256_of_the_sorted_compact_envelope() -> None:
             "clock_offset_ms": op.clock_offset_ms, "payload": op.payload,
         }
         assert fingerprint(op) == hashlib.sha256(reference_json(envelope)).hexdigest()
+
+
+def test_an_answer_built_by_hand_is_the_one_model_construct_builds() -> None:
+    op_id, now = uuid.uuid4(), dt.datetime.now(dt.UTC)
+    ours = answer_of_ours(op_id, 7, OpStatus.APPLIED, {"moved": 3}, now)
+    theirs = OpResult.model_construct(op_id=op_id, seq=7, status=OpStatus.APPLIED, reason=None, expected_seq=None,
+                                      result={"moved": 3}, server_time=now)
+    assert ours == theirs
+    assert ours.model_fields_set == theirs.model_fields_set
+    assert ours.model_dump_json() == theirs.model_dump_json()
+    assert OpResult.model_validate_json(ours.model_dump_json()) == theirs
