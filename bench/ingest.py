@@ -67,6 +67,8 @@ from bench.support import enrolled_device, free_port, serving
 STORE = "BENCH-1"
 ITEMS = 200
 SHELVES = 100
+WORKERS = min(4, os.cpu_count() or 1)
+"""The service's worker processes by default: as deployed, one per core (at most four)."""
 DEFAULT_PG = "postgresql+psycopg://backroom:backroom@127.0.0.1:5432/backroom_test"
 
 
@@ -148,11 +150,11 @@ def bare_app() -> Any:
     return app
 
 
-def server_command(url: str, port: int) -> tuple[list[str], dict[str, str] | None]:
-    """`backroom server` on `url`."""
+def server_command(url: str, port: int, workers: int = 1) -> tuple[list[str], dict[str, str] | None]:
+    """`backroom server` on `url` with `workers` worker processes."""
     return (
         [sys.executable, "-m", "app.cli", "server", "--database-url", url, "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         None,
     )
 
@@ -168,12 +170,12 @@ def bare_command(path: str, port: int) -> tuple[list[str], dict[str, str] | None
 
 @contextmanager
 def running_server(
-    target: str, command: Callable[[str, int], tuple[list[str], dict[str, str] | None]] = server_command
+    target: str, command: Callable[[str, int], tuple[list[str], dict[str, str] | None]] | None = None, workers: int = 1
 ) -> Iterator[str]:
-    """A server (by default `backroom server` on the database URL `target`) in a subprocess on a free
-    loopback port; yields its base URL."""
+    """A server (by default `backroom server --workers N` on the database URL `target`) in a
+    subprocess on a free loopback port; yields its base URL."""
     port = free_port()
-    argv, env = command(target, port)
+    argv, env = command(target, port) if command is not None else server_command(target, port, workers)
     with serving(argv, port, env=env) as base:
         yield base
 
@@ -304,6 +306,8 @@ class Figures:
     dup_ops_per_s: float
     ceiling_ops_per_s: float
     p99_batch_ms: float
+    workers: int = 1
+    one_worker_ops_per_s: float | None = None
     bare_ops_per_s: float | None = None
 
     @property
@@ -317,33 +321,49 @@ class Figures:
     def as_json(self) -> dict[str, Any]:
         out = {"ops_per_s": round(self.ops_per_s), "dup_ops_per_s": round(self.dup_ops_per_s),
                "ceiling_ops_per_s": round(self.ceiling_ops_per_s), "ratio": round(self.ratio, 3),
-               "p99_batch_ms": round(self.p99_batch_ms, 1)}
+               "p99_batch_ms": round(self.p99_batch_ms, 1), "workers": self.workers}
+        if self.one_worker_ops_per_s is not None:
+            out["one_worker_ops_per_s"] = round(self.one_worker_ops_per_s)
         if self.bare_ops_per_s is not None and self.share_of_bare is not None:
             out.update(bare_ops_per_s=round(self.bare_ops_per_s), share_of_bare=round(self.share_of_bare, 3))
         return out
 
 
-def measure(
-    backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: int, devices: int, bare_path: str | None = None
-) -> Figures:
-    """Apply, resend, and ceiling on one backend; and the bare reference when `bare_path` (a fresh SQLite file) is given."""
+def serve_and_push(server_url: str, bodies: dict[str, list[bytes]], workers: int, *, resend: bool
+                   ) -> tuple[float, list[float], float | None]:
+    """On a fresh database: the service with `workers` workers, every device enrolled, all bodies
+    pushed (seconds, batch latencies) and, with `resend`, pushed again (seconds)."""
     migrate(server_url)
     engine = create_engine_for(server_url)
     load_master_data(engine, master_data())
     engine.dispose()
-    batches = make_batches(n_ops, batch, devices)
-    bodies: dict[str, list[bytes]] = {}
-    for b in batches:
-        bodies.setdefault(b[0].device_id, []).append(json.dumps({"ops": [o.model_dump(mode="json") for o in b]}).encode())
-    total = sum(len(b) for b in batches)
-    with running_server(server_url) as base, tempfile.TemporaryDirectory(prefix="backroom-keys-") as keys:
+    with running_server(server_url, workers=workers) as base, tempfile.TemporaryDirectory(prefix="backroom-keys-") as keys:
         # Every device is enrolled and approved, and signs each push (a fresh signature per request).
         signers: dict[str, httpx.Auth] = {
             device_id: enrolled_device(base, server_url, STORE, device_id, Path(keys)) for device_id in bodies
         }
         elapsed, latencies = push_all(base, bodies, "applied", signers=signers)
-        dup_elapsed, _ = push_all(base, bodies, "duplicate", signers=signers)
-    figures = Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000)
+        dup_elapsed = push_all(base, bodies, "duplicate", signers=signers)[0] if resend else None
+    return elapsed, latencies, dup_elapsed
+
+
+def measure(
+    backend: str, server_url: str, ceiling_url: str, n_ops: int, batch: int, devices: int, workers: int,
+    bare_path: str | None = None, one_worker_url: str | None = None,
+) -> Figures:
+    """Apply, resend, and ceiling on one backend; the bare reference when `bare_path` (a fresh SQLite
+    file) is given; and the apply with one worker process when `one_worker_url` (a fresh database) is."""
+    batches = make_batches(n_ops, batch, devices)
+    bodies: dict[str, list[bytes]] = {}
+    for b in batches:
+        bodies.setdefault(b[0].device_id, []).append(json.dumps({"ops": [o.model_dump(mode="json") for o in b]}).encode())
+    total = sum(len(b) for b in batches)
+    elapsed, latencies, dup_elapsed = serve_and_push(server_url, bodies, workers, resend=True)
+    assert dup_elapsed is not None
+    figures = Figures(backend, total / elapsed, total / dup_elapsed, ceiling(ceiling_url, batches), p99(latencies) * 1000,
+                      workers=workers)
+    if one_worker_url is not None and workers != 1:
+        figures.one_worker_ops_per_s = total / serve_and_push(one_worker_url, bodies, 1, resend=False)[0]
     if bare_path is not None:
         figures.bare_ops_per_s = bare(bare_path, bodies, total)
     return figures
@@ -383,28 +403,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=4, help="devices pushing at once")
     parser.add_argument("--pg-url", default=os.environ.get("BACKROOM_TEST_PG_URL", DEFAULT_PG))
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help=f"the service's worker processes (default {WORKERS}, this machine's cores; the SQLite run "
+                             "also measures one worker beside it)")
     args = parser.parse_args(argv)
     n_ops = args.ops or (6000 if args.quick else 20000)
 
     results: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="backroom-bench-") as tmp:
-        results.append(measure("sqlite", f"sqlite:///{tmp}/server.db", f"sqlite:///{tmp}/ceiling.db", n_ops, args.batch, args.devices,
-                               bare_path=f"{tmp}/bare.db"))
+        results.append(measure("sqlite", f"sqlite:///{tmp}/server.db", f"sqlite:///{tmp}/ceiling.db", n_ops, args.batch,
+                               args.devices, args.workers, bare_path=f"{tmp}/bare.db",
+                               one_worker_url=f"sqlite:///{tmp}/one-worker.db"))
     if not args.no_pg:
         pg = pg_schema_urls(args.pg_url)
         if pg is not None:
             try:
-                results.append(measure("postgresql", pg[0], pg[1], n_ops, args.batch, args.devices))
+                results.append(measure("postgresql", pg[0], pg[1], n_ops, args.batch, args.devices, args.workers))
             finally:
                 drop_schemas(args.pg_url, pg[2])
 
-    print(f"ingest: {n_ops} putaway ops in batches of {args.batch}, {args.devices} devices pushing at once, loopback HTTP")
+    print(f"ingest: {n_ops} putaway ops in batches of {args.batch}, {args.devices} devices pushing at once, loopback HTTP, "
+          f"the service with {args.workers} worker process(es)")
     print(f"{'backend':<11} {'applied ops/s':>14} {'dup ops/s':>10} {'ceiling ops/s':>14} {'ratio':>6} {'p99 batch ms':>13}"
           f" {'bare ops/s':>11} {'of bare':>8}")
     for f in results:
         bare_cells = "" if f.bare_ops_per_s is None else f" {f.bare_ops_per_s:>11,.0f} {f.share_of_bare:>8.2f}"
         print(f"{f.backend:<11} {f.ops_per_s:>14,.0f} {f.dup_ops_per_s:>10,.0f} {f.ceiling_ops_per_s:>14,.0f} {f.ratio:>6.2f}"
               f" {f.p99_batch_ms:>13.1f}{bare_cells}")
+    for f in results:
+        if f.one_worker_ops_per_s is not None:
+            print(f"{f.backend}: one worker process, same bodies, fresh database: {f.one_worker_ops_per_s:,.0f} applied ops/s")
     print("targets (SQLite): ops/s >= 5,000; ratio >= 0.5; duplicate resend at least as fast as a first apply")
     print("bare: a bare FastAPI endpoint, one idempotent insert per op, one SQLite transaction per batch, same bodies and client")
     summary: dict[str, Any] = {"ops": n_ops, "batch": args.batch, **results[0].as_json()}
