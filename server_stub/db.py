@@ -464,9 +464,24 @@ class FastInsert:
                 proc = _utc_text_or(proc)
             # A batch repeats the same timestamps and op ids (an op's row, its ledger rows, its ERP
             # event) many times, as the very same objects: convert each object once, per column
-            # type (every column of one type converts alike).
-            shared = type(c.type).__name__ if is_time or isinstance(c.type, sa.Uuid) else None
+            # type (every column of one type converts alike). A memo may also come seeded with
+            # conversions made before the write transaction (`seed`).
+            shared = type(c.type).__name__ if is_time or isinstance(c.type, (sa.Uuid, sa.JSON)) else None
             self.converters.append((i, proc, shared))
+        self.by_name = {self.columns[i]: (proc, shared) for i, proc, shared in self.converters}
+
+    def seed(self, memo: Memo, column: str, values: Sequence[Any]) -> None:
+        """Convert `values` of `column` now, into `memo`, for an insert to come (each value must be
+        kept alive until then: the memo holds it). A column the driver takes as is needs nothing."""
+        found = self.by_name.get(column)
+        if found is None:
+            return
+        proc, shared = found
+        if shared is None:
+            raise ValueError(f"column {column} is not converted through the memo")
+        seen = memo.setdefault(shared, {})
+        for v in values:
+            seen[id(v)] = (v, proc(v))
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]], memo: Memo | None = None) -> None:
         """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null).
@@ -506,8 +521,13 @@ def fast_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     """Append rows to a table with one executemany (see FastInsert; `memo` as there)."""
     if not rows:
         return
-    key = (conn.dialect.name, table.name)
+    fast_writer(conn.dialect, table).execute(conn, rows, memo)
+
+
+def fast_writer(dialect: sa.Dialect, table: sa.Table) -> FastInsert:
+    """The bulk writer of `table` for `dialect` (made once)."""
+    key = (dialect.name, table.name)
     writer = _FAST.get(key)
     if writer is None:
-        writer = _FAST[key] = FastInsert(table, conn.dialect)
-    writer.execute(conn, rows, memo)
+        writer = _FAST[key] = FastInsert(table, dialect)
+    return writer

@@ -90,8 +90,11 @@ class Mark:
 class StoreTx:
     """The write transaction of one store; see the module docstring."""
 
-    def __init__(self, conn: Connection, store_id: str, now: dt.datetime | None = None) -> None:
+    def __init__(self, conn: Connection, store_id: str, now: dt.datetime | None = None, memo: Memo | None = None) -> None:
         self.conn = conn
+        self.memo: Memo = memo if memo is not None else {}
+        """Conversions of times, ids and JSON values for the inserts (see db.FastInsert), kept for
+        the transaction; a caller may seed it before the transaction opens."""
         self.store_id = store_id
         self.now = now or utcnow()
         self._counters: dict[str, int] = {}
@@ -112,14 +115,14 @@ class StoreTx:
     @classmethod
     @contextlib.contextmanager
     def open(cls, engine: Engine, store_id: str, now: dt.datetime | None = None, *,
-             nonce: WrittenWith | None = None) -> Iterator[StoreTx]:
+             nonce: WrittenWith | None = None, memo: Memo | None = None) -> Iterator[StoreTx]:
         """A locked write transaction for `store_id`, flushed and committed when the block ends.
 
         `nonce` (the signed request's, server_stub.signatures) is inserted in this transaction, so the
         request's work and its nonce commit together or not at all.
         """
         with write_transaction(engine) as conn:
-            tx = cls(conn, store_id, now)
+            tx = cls(conn, store_id, now, memo)
             tx.lock_store()
             if nonce is not None:
                 nonce.write(conn)
@@ -221,11 +224,11 @@ class StoreTx:
         self._generation += 1
         if self._rows[t.ledger]:
             self._rebase_on_counts()
-        memo: Memo = {}  # the tables share an op's time and id objects: each converted once
         for table in self._tables:
             rows = self._rows[table]
             if rows:
-                fast_insert(self.conn, table, rows, memo)
+                # The tables share an op's time and id objects: each converted once.
+                fast_insert(self.conn, table, rows, self.memo)
                 rows.clear()
         if self._postings:
             totals: dict[BalanceKey, int] = {}

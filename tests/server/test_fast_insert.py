@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from edge_sync.contract import Op
 from server_stub import tables as t
-from server_stub.db import create_engine_for, fast_insert, migrate
+from server_stub.db import Memo, create_engine_for, fast_insert, fast_writer, migrate
 
 
 _OP_JSON = (
@@ -54,3 +54,25 @@ def test_times_and_op_ids_are_stored_as_a_core_insert_stores_them(database_url: 
         assert by_seq[10 * n + 1] == by_seq[10 * n + 2] == core
     expected = {10 * n + k: (at if at.tzinfo else at.replace(tzinfo=dt.UTC)) for n, at in enumerate(times) for k in (1, 2, 3)}
     assert {seq: at for seq, at in loaded} == expected
+
+
+def test_values_converted_ahead_into_a_memo_are_stored_as_a_core_insert_stores_them(database_url: str) -> None:
+    """The ingest converts an op's id and times before it takes the store's lock (a seeded memo)."""
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    op_id, at = uuid.uuid4(), Op.model_validate_json(_OP_JSON).occurred_at
+    equal_but_another = dt.datetime(2026, 3, 29, 1, 30, 5, 11, tzinfo=dt.UTC)  # == at, not the same object
+    try:
+        memo: Memo = {}
+        writer = fast_writer(engine.dialect, t.ledger)
+        writer.seed(memo, "op_id", [op_id])
+        writer.seed(memo, "effective_at", [at])
+        with engine.begin() as conn:
+            fast_insert(conn, t.ledger, _rows(op_id, at, 1, 2), memo)
+            fast_insert(conn, t.ledger, _rows(op_id, equal_but_another, 3), memo)
+            conn.execute(sa.insert(t.ledger), _rows(op_id, at, 4))
+        with engine.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT entry_seq, effective_at, recorded_at, op_id FROM ledger ORDER BY entry_seq").all()
+    finally:
+        engine.dispose()
+    assert len({tuple(row[1:]) for row in raw}) == 1
