@@ -84,6 +84,15 @@ INIT_SCRIPT = """
 })();
 """
 
+# Ready for a scan (as the e2e tests' wedge() waits): the focus is on the screen's holder, which
+# edits nothing and presses nothing, or on nothing in particular; not on a field or a tapped control.
+FOCUS_READY_JS = """(label) => {
+  const a = document.activeElement;
+  if (!a || a === document.body || a.tagName === 'FLUTTER-VIEW') return true;
+  return a.tagName === 'FLT-SEMANTICS' && (a.getAttribute('aria-label') || a.textContent || '').trim() === label;
+}"""
+READY_LABEL = "Ready to scan"
+
 
 # -- statistics ----------------------------------------------------------------------------------
 
@@ -270,7 +279,8 @@ def scan(page: Any, code: str, marker: str) -> float:
 
 
 def open_receipt(page: Any, asn_number: str) -> None:
-    """Sign in as an associate and open the receipt on `asn_number`, as the e2e test does."""
+    """Sign in as an associate and open the receipt on `asn_number`, as the e2e test does, and wait until
+    the screen is ready for a scan (the focus parked: the screens leave it on no field)."""
     badge = page.get_by_role("textbox", name="Badge")
     badge.wait_for(timeout=WAIT_MS)
     badge.fill(BADGE)
@@ -278,6 +288,7 @@ def open_receipt(page: Any, asn_number: str) -> None:
     page.get_by_role("button", name="Receive", exact=True).click(timeout=WAIT_MS)
     page.get_by_text(asn_number, exact=False).first.click(timeout=WAIT_MS)
     page.get_by_text(f"Receiving ASN {asn_number}").wait_for(timeout=WAIT_MS)
+    page.wait_for_function(FOCUS_READY_JS, arg=READY_LABEL, timeout=WAIT_MS)
 
 
 def app_marker(n: int) -> str:

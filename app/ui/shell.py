@@ -60,6 +60,8 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     pin_display = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     pin_view = ft.Column(visible=False, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     pin_button = ft.Container()
+    pin_open = [False]
+    """Whether the PIN pad is showing (draw sends it: a control's property set outside a patch is never sent)."""
     sign_in_view = ft.Column([ft.Text("Sign in", size=26, weight=ft.FontWeight.BOLD), badge, pin_button, pin_view],
                              spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     home_view = ft.Column(visible=False, spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -111,7 +113,8 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         patch.set(message, value=st.message, color=COLOURS.get(st.message_kind, COLOURS["info"]),
                   visible=name == "home")
         patch.set(sign_in_view, visible=not signed_in)
-        patch.set(pin_button, visible=st.pin_available and not pin_view.visible)
+        patch.set(pin_button, visible=st.pin_available and not pin_open[0])
+        patch.set(pin_view, visible=pin_open[0])
         patch.set(pin_display, value=pin.masked)
         patch.set(home_view, visible=signed_in and name == "home")
         for key, screen in screens.items():
@@ -160,12 +163,22 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         show(route.screen)
 
     def on_badge(e: ft.Event[ft.TextField]) -> None:
-        vm.submit_badge(badge.value or "")
+        # The submit carries the text the field held when Enter was pressed; `badge.value` is that
+        # text only once the client's separate value update has been applied.
+        vm.submit_badge(e.data if isinstance(e.data, str) and e.data.strip() else badge.value or "")
         badge.value = ""
         patch = Patch(page)
         patch.mark(badge)  # the client holds what was typed: always send the cleared field
         draw(patch)
         patch.send()
+        focus_badge()
+
+    def focus_badge() -> None:
+        # A submit drops the field's focus (Flutter's "done" action). Still signed out (an unknown
+        # badge, or signed out just now): give it back, so the next badge scan types into the field,
+        # and not into nothing while the browser brings the field's text input back to life.
+        if vm.state.actor is None and not pin_open[0]:
+            page.run_task(badge.focus)
 
     def action(fn: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -173,6 +186,11 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
             render()
             home_focus.park()
         return run
+
+    def sign_out() -> None:
+        vm.sign_out()
+        render()
+        focus_badge()
 
     def open_screen(name: str, load: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -191,16 +209,23 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
     def submit_pin() -> None:
         vm.submit_pin(pin_user.value or "", pin.digits)
         pin.clear()  # a PIN never stays on screen, right or wrong
+        patch = Patch(page)
         if vm.state.actor is not None:
             pin_user.value = ""
-            pin_view.visible = False
-        render()
+            patch.mark(pin_user)  # the client holds what was typed: always send the cleared field
+            pin_open[0] = False
+        draw(patch)
+        patch.send()
 
     def toggle_pin(show_it: bool) -> Callable[[], None]:
         def run() -> None:
-            pin_view.visible = show_it
+            pin_open[0] = show_it
             pin.clear()
             render()
+            if show_it:
+                page.run_task(pin_user.focus)  # ready for the user code (or a badge scan)
+            else:
+                focus_badge()
         return run
 
     def on_key(e: ft.KeyboardEvent) -> None:
@@ -247,7 +272,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         *([ft.Row(entries, spacing=8)] if entries else []),
         attention,
         ft.Row([ft.Button("Refresh", on_click=lambda e: action(vm.refresh)()),
-                ft.Button("Sign out", on_click=lambda e: action(vm.sign_out)())]),
+                ft.Button("Sign out", on_click=lambda e: sign_out())]),
         ft.Text("My tasks", size=20, weight=ft.FontWeight.BOLD),
         tasks,
     ]
