@@ -70,8 +70,10 @@ def test_an_associate_signs_in_with_user_code_and_pin_on_the_number_pad(demo: De
         page.get_by_role("button", name=name, exact=True).first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
 
     tap("Sign in with PIN")
-    _focused(page, "User code or badge")  # the pad opens with the focus on the user field
-    page.get_by_role("textbox", name="User code or badge").fill("u-assoc-2")  # type: ignore[attr-defined]
+    user = page.get_by_role("textbox", name="User code or badge")  # type: ignore[attr-defined]
+    user.click(timeout=WAIT_MS)  # as a person does: tap the field, then type once it has the focus
+    _focused(page, "User code or badge")
+    user.fill("u-assoc-2")
     # Ben Okafor, demo PIN 2222 (server_stub.seed)
 
     for digit in "1234":
