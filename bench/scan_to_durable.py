@@ -34,10 +34,13 @@ from pathlib import Path
 
 from uuid6 import uuid7
 
-from app.bootstrap import build_device, start_checkpointer
+from app.bootstrap import Device, build_device, start_checkpointer
+from app.domain.context import Actor
 from app.domain.commands import ReceiveUnits, StartReceipt
 from app.services import people
 from edge_sync import db as edge_db
+from edge_sync.db import Checkpointer
+from edge_sync.contract import MasterData
 from edge_sync.repositories.master import apply_master_data
 from edge_sync.uow import UnitOfWork
 from server_stub.seed import generate_store
@@ -69,12 +72,23 @@ def _raw_block(conn: sqlite3.Connection, n: int, out: list[float]) -> None:
         out.append((time.perf_counter_ns() - start) / 1e6)
 
 
-def run(iterations: int, workdir: Path) -> dict[str, float | int]:
-    """Run both loops and return the figures."""
+@dataclass(frozen=True, slots=True)
+class OpenReceipt:
+    """A device holding the seeded store, an associate signed in, a receipt open."""
+
+    device: Device
+    store: MasterData
+    actor: Actor
+    gtins: list[str]
+    """Single-unit GTINs spread over the whole item master, so lookups are not all cache-hot."""
+
+
+def open_receipt(path: Path, *, checkpointer: bool) -> tuple[OpenReceipt, Checkpointer | None]:
+    """The bench's device at `path`, with (as on a handheld) or without its checkpoint thread."""
     store = generate_store(42)
-    device = build_device(workdir / "device.db", store_id=store.store_id, device_id="bench-device")
+    device = build_device(path, store_id=store.store_id, device_id="bench-device")
     # As on a handheld: checkpoints run on their own thread, not in a scan's commit.
-    checkpointer = start_checkpointer(device)
+    checkpoints = start_checkpointer(device) if checkpointer else None
     with UnitOfWork(device.engine) as uow:
         apply_master_data(uow.conn, store)
         uow.commit()
@@ -82,8 +96,15 @@ def run(iterations: int, workdir: Path) -> dict[str, float | int]:
     badge = next(u.badge for u in store.users if u.role == "associate" and u.badge)
     actor, _ = people.sign_in_by_badge(device.uow, badge, device_id="bench-device", clock=device.clock)
     device.bus.handle(StartReceipt(command_id="open", receipt_id="bench-receipt"), actor)
-    # Single-unit GTINs spread over the whole item master, so lookups are not all cache-hot.
     gtins = [g for item in store.items for g in item.gtins if g not in item.pack_sizes]
+    return OpenReceipt(device, store, actor, gtins), checkpoints
+
+
+def run(iterations: int, workdir: Path) -> dict[str, float | int]:
+    """Run both loops and return the figures."""
+    opened, checkpointer = open_receipt(workdir / "device.db", checkpointer=True)
+    assert checkpointer is not None
+    device, store, actor, gtins = opened.device, opened.store, opened.actor, opened.gtins
     raw = _raw_setup(workdir / "raw.db")
 
     ours: list[float] = []
@@ -136,16 +157,9 @@ class WalPages:
 
 def wal_pages(workdir: Path, *, warm: int = 2000, scans: int = 500) -> WalPages:
     """WAL pages per new-line receive scan, in all and by b-tree."""
-    store = generate_store(42)
     path = workdir / "device.db"
-    device = build_device(path, store_id=store.store_id, device_id="bench-device")
-    with UnitOfWork(device.engine) as uow:
-        apply_master_data(uow.conn, store)
-        uow.commit()
-    badge = next(u.badge for u in store.users if u.role == "associate" and u.badge)
-    actor, _ = people.sign_in_by_badge(device.uow, badge, device_id="bench-device", clock=device.clock)
-    device.bus.handle(StartReceipt(command_id="open", receipt_id="bench-receipt"), actor)
-    gtins = [g for item in store.items for g in item.gtins if g not in item.pack_sizes][:warm + scans]
+    opened, _ = open_receipt(path, checkpointer=False)
+    device, actor, gtins = opened.device, opened.actor, opened.gtins[:warm + scans]
     if len(gtins) < warm + scans:
         raise SystemExit(f"the seeded store has {len(gtins)} single-unit GTINs; --wal-pages needs {warm + scans}")
 
