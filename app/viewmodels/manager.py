@@ -75,6 +75,22 @@ class Snapshot:
     figures: StoreFiguresRecord
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One refresh's reads, made by `ManagerViewModel.fetch` (possibly on a worker thread)."""
+
+    at: dt.datetime
+    actor: Actor | None
+    generation: int
+    """The view-model's count of the manager's actions when the fetch began."""
+    people: list[Person]
+    status: SyncStatus
+    unsent: frozenset[str] | set[str] = frozenset()
+    snapshot: Snapshot | None = None
+    error: SyncError | None = None
+    session_ended: bool = False
+
+
 @dataclass
 class Filters:
     """The board's filters; None shows all."""
@@ -138,6 +154,8 @@ class ManagerViewModel:
         self._new_id = new_id
         self._snapshot: Snapshot | None = None
         self._unsent: set[str] = set()
+        self._generation = 0
+        """Counts the manager's actions: a fetch begun before the last one is not drawn (see `apply`)."""
         self.state = ManagerState()
 
     # --- session --------------------------------------------------------------------------------
@@ -150,6 +168,7 @@ class ManagerViewModel:
             self._say(exc.message, "error")
             return
         self.state.actor, self.state.name = actor, name
+        self._generation += 1
         self._say(f"Hello {name.split()[0]}", "ok")
         self.refresh()
 
@@ -159,6 +178,7 @@ class ManagerViewModel:
 
     def _leave(self, message: str, kind: str) -> None:
         actor = self.state.actor
+        self._generation += 1
         self.state = ManagerState(message=message, message_kind=kind)
         self._snapshot = None
         self._unsent = set()
@@ -178,41 +198,66 @@ class ManagerViewModel:
 
     def refresh(self) -> None:
         """Fetch the store-wide state; offline, keep what was shown and say since when."""
+        self.apply(self.fetch())
+
+    def fetch(self) -> Fetched:
+        """Read what `apply` draws, changing nothing: safe to run on a worker thread."""
         now = self._clock.now()
-        self.state.people = self._local.people()
-        status = self._local.sync_status()
-        self.state.sync_line = _own_line(status)
-        actor = self.state.actor
+        actor, generation = self.state.actor, self._generation
+        people, status = self._local.people(), self._local.sync_status()
         if actor is None:
-            return
+            return Fetched(now, actor, generation, people, status)
         # Read what this tablet has not sent before asking the service: an op the sync delivers
         # between the two reads is then still shown from here, never lost between both.
-        self._unsent = self._local.unsent_task_ids()
+        unsent = self._local.unsent_task_ids()
         store = self._store(actor)
         try:
-            self._snapshot = Snapshot(
+            snapshot = Snapshot(
                 fetched_at=now, tasks=store.tasks(), approvals=list(store.approvals()),
                 exceptions=store.exceptions(),
                 waiting=store.waiting_putaway(older_than_minutes=self.state.threshold_minutes),
                 devices=list(store.devices()), figures=store.figures(),
             )
-            self.state.online = True
-            self.state.source_line = f"Live from the store service · updated {rows.clock(now, self._tz)}"
         except ServiceSessionEnded:
-            self._session_ended()
-            return
+            return Fetched(now, actor, generation, people, status, unsent, session_ended=True)
         except SyncError as exc:
+            return Fetched(now, actor, generation, people, status, unsent, error=exc)
+        return Fetched(now, actor, generation, people, status, unsent, snapshot)
+
+    def apply(self, fetched: Fetched) -> bool:
+        """Show what `fetch` read; False, showing nothing, when the manager has acted since it began.
+
+        A background fetch that started before a command (or a sign-in, sign-out or threshold
+        change) read the service before that change: the change's own refresh is newer, and
+        drawing the older answer over it would show the tap undone until the next refresh.
+        """
+        if fetched.generation != self._generation or fetched.actor is not self.state.actor:
+            return False
+        self.state.people = fetched.people
+        self.state.sync_line = _own_line(fetched.status)
+        if fetched.actor is None:
+            return True
+        self._unsent = set(fetched.unsent)
+        if fetched.session_ended:
+            self._session_ended()
+            return True
+        if fetched.snapshot is not None:
+            self._snapshot = fetched.snapshot
+            self.state.online = True
+            self.state.source_line = f"Live from the store service · updated {rows.clock(fetched.at, self._tz)}"
+        elif fetched.error is not None:
             self.state.online = False
-            if isinstance(exc, BadAnswer):
-                self._say(f"The store service refused to answer: {exc.message}", "error")
+            if isinstance(fetched.error, BadAnswer):
+                self._say(f"The store service refused to answer: {fetched.error.message}", "error")
             if self._snapshot is not None:
                 as_of = rows.clock(self._snapshot.fetched_at, self._tz)
                 self.state.source_line = f"Offline: showing the board as of {as_of}"
             else:
-                last = status.last_pull_at
+                last = fetched.status.last_pull_at
                 since = f"this tablet's last sync at {rows.clock(last, self._tz)}" if last else "this tablet's own copy"
                 self.state.source_line = f"Offline: showing the board as of {since}; approvals, exceptions and figures need the store service"
-        self._draw(now)
+        self._draw(fetched.at)
+        return True
 
     def set_filter(self, name: str, value: str | None) -> None:
         """Change one board filter ("type", "status" or "assignee"); None or "" shows all."""
@@ -224,6 +269,7 @@ class ManagerViewModel:
     def set_threshold(self, minutes: int) -> None:
         """How long received stock may wait on the dock before it is an exception."""
         if minutes > 0:
+            self._generation += 1
             self.state.threshold_minutes = minutes
             self.refresh()
 
@@ -288,6 +334,7 @@ class ManagerViewModel:
         actor = self._actor()
         if actor is None:
             return False
+        self._generation += 1
         try:
             outcome = self._handle(command, actor)
         except SessionExpired:
@@ -302,6 +349,7 @@ class ManagerViewModel:
         return True
 
     def _remote(self, call: Callable[[], object], done: str) -> bool:
+        self._generation += 1
         try:
             call()
         except ServiceSessionEnded:

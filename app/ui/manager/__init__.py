@@ -10,7 +10,8 @@ import asyncio
 import flet as ft
 
 from app.ui.manager.board import BoardPanel
-from app.ui.manager.panels import approvals_panel, devices_panel, exceptions_panel, figures_panel
+from app.ui.manager.keyed import put
+from app.ui.manager.panels import ApprovalsPanel, ExceptionsPanel, devices_panel, figures_panel
 from app.viewmodels.manager import ManagerViewModel
 
 REFRESH_S = 15.0
@@ -33,45 +34,62 @@ def build_manager(page: ft.Page, vm: ManagerViewModel) -> None:
     badge = ft.TextField(label="Manager badge", hint_text="Scan your badge", autofocus=True, text_size=22, width=420)
     sign_in_view = ft.Column([ft.Text("Store manager", size=30, weight=ft.FontWeight.BOLD),
                               ft.Text("Sign in with a manager's badge", size=16), badge], spacing=16)
-    nav = ft.Column(spacing=6, width=190)
-    content = ft.Container(expand=True)
+    # Every control below is built once and only its values change on a redraw: Flet delivers a
+    # tap to the control the client drew, by id, and a control replaced by a background refresh
+    # while the tap was on its way would drop it (see app.ui.manager.keyed).
+    nav_buttons = {key: (ft.Button(label, icon=icon, width=190, visible=False, on_click=lambda e, k=key: show(k)),
+                         ft.TextButton(label, icon=icon, width=190, on_click=lambda e, k=key: show(k)))
+                   for key, label, icon in NAV}
+    nav = ft.Column([b for pair in nav_buttons.values() for b in pair], spacing=6, width=190)
+    board = BoardPanel(page, vm, lambda: redraw())
+    approvals = ApprovalsPanel(vm, lambda: redraw())
+    exceptions = ExceptionsPanel(vm, lambda: redraw())
+    devices, figures = ft.Container(expand=True), ft.Container(expand=True)
+    shown: dict[str, object] = {}
+    """What the devices and figures panels were last drawn from (they have no taps: drawn anew on change)."""
+
+    def render_panel(name: str) -> None:
+        if name == "board":
+            board.render()
+        elif name == "approvals":
+            approvals.render()
+        elif name == "exceptions":
+            exceptions.render()
+        elif name == "devices" and shown.get(name) != (vm.state.devices, vm.state.online):
+            shown[name] = (list(vm.state.devices), vm.state.online)
+            devices.content = devices_panel(vm)
+        elif name == "figures" and shown.get(name) != (vm.state.figures, vm.state.online):
+            shown[name] = (vm.state.figures, vm.state.online)
+            figures.content = figures_panel(vm)
+
+    roots: dict[str, ft.Control] = {"board": board.root, "approvals": approvals.root, "exceptions": exceptions.root,
+                                    "devices": devices, "figures": figures}
+    content = ft.Column(list(roots.values()), expand=True)
     work_view = ft.Row([nav, ft.VerticalDivider(width=1), content], expand=True, visible=False,
                        vertical_alignment=ft.CrossAxisAlignment.START)
 
     def redraw() -> None:
         st = vm.state
         signed_in = st.actor is not None
-        source_line.value = st.source_line if signed_in else ""
-        source_line.color = ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900
-        sync_line.value = st.sync_line
-        message.value = st.message
-        message.color = COLOURS.get(st.message_kind, COLOURS["info"])
-        who.value = f"{st.name} · {st.actor.role}" if st.actor else ""
-        sign_in_view.visible, work_view.visible, header_actions.visible = not signed_in, signed_in, signed_in
+        put(source_line, value=st.source_line if signed_in else "",
+            color=ft.Colors.GREEN_800 if st.online else ft.Colors.ORANGE_900)
+        put(sync_line, value=st.sync_line)
+        put(message, value=st.message, color=COLOURS.get(st.message_kind, COLOURS["info"]))
+        put(who, value=f"{st.name} · {st.actor.role}" if st.actor else "")
+        put(sign_in_view, visible=not signed_in)
+        put(work_view, visible=signed_in)
+        put(header_actions, visible=signed_in)
         counts = {"approvals": len(st.approvals), "exceptions": sum(1 for r in st.exceptions if r.exception_id)}
-        nav.controls = [
-            (ft.Button if st.panel == key else ft.TextButton)(
-                f"{label} ({counts[key]})" if counts.get(key) else label, icon=icon, width=190,
-                on_click=lambda e, k=key: show(k))
-            for key, label, icon in NAV
-        ]
+        for key, label, _ in NAV:
+            text = f"{label} ({counts[key]})" if counts.get(key) else label
+            current, other = nav_buttons[key]
+            put(current, content=text, visible=st.panel == key)
+            put(other, content=text, visible=st.panel != key)
+        for name, root in roots.items():
+            put(root, visible=st.panel == name)
         if signed_in:
-            content.content = _panel(st.panel)
+            render_panel(st.panel)
         page.update()
-
-    board = BoardPanel(page, vm, redraw)
-
-    def _panel(name: str) -> ft.Control:
-        if name == "board":
-            board.render()
-            return board.root
-        if name == "approvals":
-            return approvals_panel(vm, redraw)
-        if name == "exceptions":
-            return exceptions_panel(vm, redraw)
-        if name == "devices":
-            return devices_panel(vm)
-        return figures_panel(vm)
 
     def show(name: str) -> None:
         vm.show(name)
@@ -103,10 +121,13 @@ def build_manager(page: ft.Page, vm: ManagerViewModel) -> None:
     redraw()
 
     async def keep_fresh() -> None:
-        # Store-wide state changes on other devices: fetch it again every few seconds.
+        # Store-wide state changes on other devices: fetch it again every few seconds, off the
+        # page's loop. Drawn on the loop, between taps, and not at all when the manager acted
+        # while it was fetched (that action's own refresh is newer: see ManagerViewModel.apply).
         while True:
             await asyncio.sleep(REFRESH_S)
-            await asyncio.to_thread(vm.refresh)
-            redraw()
+            fetched = await asyncio.to_thread(vm.fetch)
+            if vm.apply(fetched):
+                redraw()
 
     page.run_task(keep_fresh)

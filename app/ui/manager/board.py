@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from app.ui.manager.keyed import KeyedRows, put
 from app.viewmodels.manager import ANYONE, ManagerViewModel
 from app.viewmodels.manager_rows import STATUS_LABELS, TYPE_LABELS, TaskRow
 
@@ -26,10 +27,15 @@ def _people(vm: ManagerViewModel, *, everyone: str | None) -> list[tuple[str, st
 
 
 class BoardPanel:
-    """The board's controls; `render()` redraws them from the view-model's state."""
+    """The board's controls; `render()` sets them from the view-model's state.
+
+    Built once: a refresh changes values in place and a task's row lives as long as the task is
+    listed (`KeyedRows`), so a tap that lands while a refresh redraws reaches the control tapped.
+    """
 
     def __init__(self, page: ft.Page, vm: ManagerViewModel, redraw: Redraw) -> None:
         self.page, self.vm, self.redraw = page, vm, redraw
+        self._people: list[tuple[str, str]] | None = None
         self.type_filter: ft.Dropdown = ft.Dropdown(label="Type", width=150, value="",
                                        options=_options([("", "All types"), *TYPE_LABELS.items()]),
                                        on_select=lambda e: self._filter("type", self.type_filter.value))
@@ -47,6 +53,8 @@ class BoardPanel:
         self.new_assignee = ft.Dropdown(label="For", width=220, value=ANYONE)
         self.count = ft.Text(size=13, color=ft.Colors.BLUE_GREY_700)
         self.rows = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+        self.tasks = KeyedRows(self.rows, self._row, key=lambda r: r.task_id,
+                               empty=ft.Text("No tasks match these filters", size=16))
         self.root = ft.Column([
             ft.Row([ft.Text("Task board", size=22, weight=ft.FontWeight.BOLD), self.count],
                    vertical_alignment=ft.CrossAxisAlignment.CENTER),
@@ -63,11 +71,13 @@ class BoardPanel:
     def render(self) -> None:
         """Redraw the filters' choices and the rows."""
         st = self.vm.state
-        self.assignee_filter.options = _options(_people(self.vm, everyone="Everyone"))
-        self.new_assignee.options = _options(_people(self.vm, everyone=None))
-        shown, total = len(st.board), st.board_total
-        self.count.value = f"{shown} shown of {total}"
-        self.rows.controls = [self._row(r) for r in st.board] or [ft.Text("No tasks match these filters", size=16)]
+        people = _people(self.vm, everyone=None)
+        if people != self._people:  # kept while the same: an open menu is not rebuilt under a tap
+            self._people = people
+            self.assignee_filter.options = _options(_people(self.vm, everyone="Everyone"))
+            self.new_assignee.options = _options(people)
+        put(self.count, value=f"{len(st.board)} shown of {st.board_total}")
+        self.tasks.show(st.board)
 
     def _filter(self, name: str, value: str | None) -> None:
         self.vm.set_filter(name, value or None)
@@ -80,35 +90,45 @@ class BoardPanel:
             self.title.value = ""
         self.redraw()
 
-    def _row(self, r: TaskRow) -> ft.Control:
-        assignee = ft.Column([
-            ft.Text("Assigned to", size=12, color=ft.Colors.BLUE_GREY_700),
-            ft.Text(r.assignee, size=15, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
-        ], spacing=0, width=150)
-        give = ft.OutlinedButton("Assign", disabled=r.closed, on_click=lambda e, row=r: self._ask_assign(row))
-        priority = ft.Dropdown(value=str(r.priority), width=96, dense=True, disabled=r.closed, label="Priority",
+    def _row(self, current: Callable[[], TaskRow]) -> tuple[ft.Control, Callable[[TaskRow], None]]:
+        """One task's row, built once; `fill` sets its values, and its taps act on `current()`."""
+        type_label = ft.Text(size=13, weight=ft.FontWeight.W_600)
+        title = ft.Text(size=16, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+        detail = ft.Text(size=13)
+        assignee = ft.Text(size=15, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+        give = ft.OutlinedButton("Assign", on_click=lambda e: self._ask_assign(current()))
+        priority = ft.Dropdown(width=96, dense=True, label="Priority",
                                options=_options([(str(p), f"P{p}") for p in range(1, 6)]))
-        priority.on_select = lambda e, tid=r.task_id, dd=priority: self._act(
-            lambda: self.vm.reprioritise(tid, int(dd.value or 3)))
-        colour = ft.Colors.AMBER_100 if r.priority <= 2 and not r.closed else ft.Colors.WHITE
-        return ft.Container(
+        # The choice comes with the event: a refresh drawn between the client's new value and
+        # this event has put the service's older value back into `priority.value`.
+        priority.on_select = lambda e: self._reprioritise(current(), e.data if isinstance(e.data, str) else priority.value)
+        cancel = ft.OutlinedButton("Cancel", on_click=lambda e: self._ask_cancel(current()))
+        root = ft.Container(
             ft.Row([
-                ft.Container(ft.Text(r.type_label, size=13, weight=ft.FontWeight.W_600), width=80),
-                ft.Column([
-                    ft.Text(r.title, size=16, weight=ft.FontWeight.W_600, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
-                    ft.Text(f"{r.status_label} · {r.detail}", size=13,
-                            color=ft.Colors.ORANGE_900 if r.unsent else ft.Colors.BLUE_GREY_700),
-                ], spacing=2, expand=True),
-                assignee, give, priority,
-                ft.OutlinedButton("Cancel", disabled=r.closed, tooltip=f"Cancel {r.title}",
-                                  on_click=lambda e, row=r: self._ask_cancel(row)),
+                ft.Container(type_label, width=80),
+                ft.Column([title, detail], spacing=2, expand=True),
+                ft.Column([ft.Text("Assigned to", size=12, color=ft.Colors.BLUE_GREY_700), assignee], spacing=0, width=150),
+                give, priority, cancel,
             ], spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER),
-            padding=ft.Padding.symmetric(horizontal=12, vertical=8), border_radius=8, bgcolor=colour,
+            padding=ft.Padding.symmetric(horizontal=12, vertical=8), border_radius=8,
             border=ft.Border.all(1, ft.Colors.BLUE_GREY_100),
         )
 
-    def _act(self, fn: Callable[[], bool]) -> None:
-        fn()
+        def fill(r: TaskRow) -> None:
+            put(type_label, value=r.type_label)
+            put(title, value=r.title)
+            put(detail, value=f"{r.status_label} · {r.detail}",
+                color=ft.Colors.ORANGE_900 if r.unsent else ft.Colors.BLUE_GREY_700)
+            put(assignee, value=r.assignee)
+            put(give, disabled=r.closed)
+            put(priority, value=str(r.priority), disabled=r.closed)
+            put(cancel, disabled=r.closed, tooltip=f"Cancel {r.title}")
+            put(root, bgcolor=ft.Colors.AMBER_100 if r.priority <= 2 and not r.closed else ft.Colors.WHITE)
+        return root, fill
+
+    def _reprioritise(self, r: TaskRow, value: str | None) -> None:
+        if value and value.isdigit() and int(value) != r.priority:
+            self.vm.reprioritise(r.task_id, int(value))
         self.redraw()
 
     def _ask_assign(self, r: TaskRow) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import flet as ft
 
 from app.ui.manager.charts import bar_chart
+from app.ui.manager.keyed import KeyedRows, put
 from app.viewmodels.manager import THRESHOLDS, ManagerViewModel
 from app.viewmodels.manager_rows import ApprovalRow, ExceptionRow
 
@@ -35,61 +37,138 @@ def _offline_note(vm: ManagerViewModel, what: str) -> list[ft.Control]:
                     color=ft.Colors.ORANGE_900)]
 
 
-def approvals_panel(vm: ManagerViewModel, redraw: Redraw) -> ft.Control:
-    """Counts past tolerance, over-receipts and overrides, each with approve and reject."""
-    note = ft.TextField(label="Note for the decision (optional)", width=420, dense=True)
+class ApprovalsPanel:
+    """Counts past tolerance, over-receipts and overrides, each with approve and reject.
 
-    def decide(row: ApprovalRow, approve: bool) -> None:
-        if vm.decide(row.key, approve=approve, note=note.value or ""):
-            note.value = ""
-        redraw()
+    Built once; `render()` changes values in place and keeps each approval's row by its key, so a
+    tap that lands while a refresh redraws still reaches the button tapped (see `keyed`).
+    """
 
-    rows: list[ft.Control] = [
-        _card(ft.Container(ft.Text(r.kind, size=13, weight=ft.FontWeight.W_600), width=150), _lines(r.headline, r.detail),
-              ft.Button("Approve", icon=ft.Icons.CHECK, on_click=lambda e, row=r: decide(row, True)),
-              ft.OutlinedButton("Reject", icon=ft.Icons.CLOSE, on_click=lambda e, row=r: decide(row, False)))
-        for r in vm.state.approvals
-    ]
-    empty: list[ft.Control] = [ft.Text("Nothing waiting for you", size=16)] if vm.state.online else []
-    return ft.Column([_heading(f"Approvals ({len(vm.state.approvals)})"), *_offline_note(vm, "Approvals"), note,
-                      ft.Column(rows or empty, spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)],
-                     spacing=12, expand=True)
+    def __init__(self, vm: ManagerViewModel, redraw: Redraw) -> None:
+        self.vm, self.redraw = vm, redraw
+        # on_change keeps the typed note on the Python side, so a background redraw never wipes it.
+        self.note = ft.TextField(label="Note for the decision (optional)", width=420, dense=True, on_change=lambda e: None)
+        self.heading = _heading("Approvals")
+        self.offline = ft.Column(spacing=0)
+        column = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+        self.empty = ft.Text("Nothing waiting for you", size=16)
+        self.rows = KeyedRows(column, self._row, key=lambda r: r.key, empty=self.empty)
+        self.root = ft.Column([self.heading, self.offline, self.note, column], spacing=12, expand=True)
+
+    def render(self) -> None:
+        """Set the panel from the view-model's state."""
+        st = self.vm.state
+        put(self.heading, value=f"Approvals ({len(st.approvals)})")
+        _set_offline(self.offline, self.vm, "Approvals")
+        put(self.empty, visible=st.online)
+        self.rows.show(st.approvals)
+
+    def _row(self, current: Callable[[], ApprovalRow]) -> tuple[ft.Control, Callable[[ApprovalRow], None]]:
+        kind, headline, detail = ft.Text(size=13, weight=ft.FontWeight.W_600), _headline(), _detail()
+
+        def fill(r: ApprovalRow) -> None:
+            put(kind, value=r.kind)
+            put(headline, value=r.headline)
+            put(detail, value=r.detail)
+        return _card(ft.Container(kind, width=150), ft.Column([headline, detail], spacing=2, expand=True),
+                     ft.Button("Approve", icon=ft.Icons.CHECK, on_click=lambda e: self._decide(current(), True)),
+                     ft.OutlinedButton("Reject", icon=ft.Icons.CLOSE, on_click=lambda e: self._decide(current(), False))), fill
+
+    def _decide(self, row: ApprovalRow, approve: bool) -> None:
+        if self.vm.decide(row.key, approve=approve, note=self.note.value or ""):
+            self.note.value = ""
+        self.redraw()
 
 
-def exceptions_panel(vm: ManagerViewModel, redraw: Redraw) -> ft.Control:
-    """Exceptions grouped by kind, stock waiting on the dock, each resolvable with a note."""
-    note = ft.TextField(label="What was done (needed to resolve)", width=420, dense=True)
-    threshold = ft.Dropdown(label="Not put away after", width=200, value=str(vm.state.threshold_minutes),
-                            options=[ft.DropdownOption(key=str(m), text=f"{m} min" if m < 60 else f"{m // 60} h")
-                                     for m in THRESHOLDS])
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A line of the exceptions panel: a group's heading, or an exception (or stock waiting) in it."""
 
-    def on_threshold(e: object) -> None:
-        vm.set_threshold(int(threshold.value or 60))
-        redraw()
+    key: str
+    heading: str = ""
+    row: ExceptionRow | None = None
 
-    threshold.on_select = on_threshold
 
-    def resolve(row: ExceptionRow) -> None:
-        if row.exception_id is not None and vm.resolve(row.exception_id, note.value or ""):
-            note.value = ""
-        redraw()
+class ExceptionsPanel:
+    """Exceptions grouped by kind, stock waiting on the dock, each resolvable with a note.
 
-    controls: list[ft.Control] = []
-    group = None
-    for r in vm.state.exceptions:
-        if r.group != group:
-            group = r.group
-            count = sum(1 for x in vm.state.exceptions if x.group == group)
-            controls.append(ft.Text(f"{group} ({count})", size=17, weight=ft.FontWeight.BOLD, color=ft.Colors.BLUE_GREY_800))
-        action: ft.Control = (ft.OutlinedButton("Resolve", on_click=lambda e, row=r: resolve(row))
-                              if r.exception_id else ft.Text("put it away", size=13, italic=True))
-        controls.append(_card(_lines(r.headline, r.detail), action,
-                              colour=ft.Colors.WHITE if r.exception_id else ft.Colors.AMBER_50))
-    empty: list[ft.Control] = [ft.Text("No open exceptions", size=16)] if vm.state.online else []
-    return ft.Column([_heading(f"Exceptions ({sum(1 for r in vm.state.exceptions if r.exception_id)} open)"),
-                      *_offline_note(vm, "Exceptions"), ft.Row([note, threshold], spacing=12),
-                      ft.Column(controls or empty, spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)],
-                     spacing=12, expand=True)
+    Built once; rows are kept by exception id, as the approvals' are (see `keyed`)."""
+
+    def __init__(self, vm: ManagerViewModel, redraw: Redraw) -> None:
+        self.vm, self.redraw = vm, redraw
+        self.note = ft.TextField(label="What was done (needed to resolve)", width=420, dense=True, on_change=lambda e: None)
+        self.threshold = ft.Dropdown(label="Not put away after", width=200, value=str(vm.state.threshold_minutes),
+                                     options=[ft.DropdownOption(key=str(m), text=f"{m} min" if m < 60 else f"{m // 60} h")
+                                              for m in THRESHOLDS])
+        self.threshold.on_select = lambda e: self._threshold(e.data if isinstance(e.data, str) else self.threshold.value)
+        self.heading = _heading("Exceptions")
+        self.offline = ft.Column(spacing=0)
+        column = ft.Column(spacing=6, scroll=ft.ScrollMode.AUTO, expand=True)
+        self.empty = ft.Text("No open exceptions", size=16)
+        self.rows = KeyedRows(column, self._line, key=lambda line: line.key, empty=self.empty)
+        self.root = ft.Column([self.heading, self.offline, ft.Row([self.note, self.threshold], spacing=12), column],
+                              spacing=12, expand=True)
+
+    def render(self) -> None:
+        """Set the panel from the view-model's state."""
+        st = self.vm.state
+        put(self.heading, value=f"Exceptions ({sum(1 for r in st.exceptions if r.exception_id)} open)")
+        put(self.threshold, value=str(st.threshold_minutes))
+        _set_offline(self.offline, self.vm, "Exceptions")
+        put(self.empty, visible=st.online)
+        lines: list[_Line] = []
+        group = None
+        for r in st.exceptions:
+            if r.group != group:
+                group = r.group
+                count = sum(1 for x in st.exceptions if x.group == r.group)
+                lines.append(_Line(f"group:{r.group}", heading=f"{r.group} ({count})"))
+            key = f"exception:{r.exception_id}" if r.exception_id else f"waiting:{r.headline}:{r.detail}"
+            lines.append(_Line(key, row=r))
+        self.rows.show(lines)
+
+    def _line(self, current: Callable[[], _Line]) -> tuple[ft.Control, Callable[[_Line], None]]:
+        first = current()
+        if first.row is None:
+            heading = ft.Text(size=17, weight=ft.FontWeight.BOLD, color=ft.Colors.BLUE_GREY_800)
+            return heading, lambda line: put(heading, value=line.heading)
+        headline, detail = _headline(), _detail()
+        # The key says which kind a line is, so a kept line never turns from one into the other.
+        action: ft.Control = (ft.OutlinedButton("Resolve", on_click=lambda e: self._resolve(current().row))
+                              if first.row.exception_id else ft.Text("put it away", size=13, italic=True))
+        card = _card(ft.Column([headline, detail], spacing=2, expand=True), action,
+                     colour=ft.Colors.WHITE if first.row.exception_id else ft.Colors.AMBER_50)
+
+        def fill(line: _Line) -> None:
+            if line.row is not None:
+                put(headline, value=line.row.headline)
+                put(detail, value=line.row.detail)
+        return card, fill
+
+    def _threshold(self, value: str | None) -> None:
+        if value and value.isdigit():
+            self.vm.set_threshold(int(value))
+        self.redraw()
+
+    def _resolve(self, row: ExceptionRow | None) -> None:
+        if row is not None and row.exception_id is not None and self.vm.resolve(row.exception_id, self.note.value or ""):
+            self.note.value = ""
+        self.redraw()
+
+
+def _headline() -> ft.Text:
+    return ft.Text(size=16, weight=ft.FontWeight.W_600)
+
+
+def _detail() -> ft.Text:
+    return ft.Text(size=13, color=ft.Colors.BLUE_GREY_700)
+
+
+def _set_offline(column: ft.Column, vm: ManagerViewModel, what: str) -> None:
+    wanted = _offline_note(vm, what)
+    now = [str(getattr(c, "value", "")) for c in column.controls]
+    if now != [str(getattr(c, "value", "")) for c in wanted]:
+        column.controls = wanted
 
 
 def devices_panel(vm: ManagerViewModel) -> ft.Control:
