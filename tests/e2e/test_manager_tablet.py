@@ -106,8 +106,9 @@ def test_a_manager_walks_the_panels_and_creates_and_assigns_a_task(demo: Demo, b
 def _open_assign_dialog(page: object, title: str, attempts: int = 3) -> None:
     """Tap Assign on the row of the task titled `title` until its dialog opens.
 
-    The board is drawn again after every change and every 15 s: a row found a moment ago may be
-    replaced before the tap lands (Playwright: "not attached to the DOM"), so the row is found again.
+    The board's rows are kept across redraws (app/ui/manager/keyed.py), but the accessibility tree
+    is rebuilt after every change and every 15 s refresh: an element found a moment ago may be gone
+    before the click lands (Playwright: "not attached to the DOM"), so the row is found again.
     """
     from playwright.sync_api import Error as PlaywrightError
 
