@@ -84,6 +84,16 @@ def test_a_manager_walks_the_panels_and_creates_and_assigns_a_task(demo: Demo, b
         time.sleep(1)
     assert task is not None and task[0] == "assigned", task  # the tablet's outbox reached the service
 
+    # Make it urgent from its row's priority menu: the choice goes through the tablet's outbox.
+    _choose_priority(page, title, "P1")
+    page.get_by_text("Priority set to 1", exact=False).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    with sqlite3.connect(demo.data / "tablet-1.db") as conn:
+        changes = conn.execute("SELECT json_extract(o.payload, '$.priority') FROM outbox o JOIN outbox c"
+                               " ON json_extract(c.payload, '$.task_id') = json_extract(o.payload, '$.task_id')"
+                               " WHERE o.type = 'task.reprioritise' AND c.type = 'task.create'"
+                               " AND json_extract(c.payload, '$.title') = ?", (title,)).fetchall()
+    assert changes == [(1,)]
+
     # Each panel is read from the service with Mia's session on the tablet (a manager's session is
     # what the service asks of store-wide reads): the data is there, live, and nothing was refused.
     for panel, marker, name_ in (("Approvals", "Approvals (", "tablet-approvals"),
@@ -122,6 +132,20 @@ def _open_assign_dialog(page: object, title: str, attempts: int = 3) -> None:
         except (PlaywrightError, AssertionError):
             if attempt == attempts:
                 raise
+
+
+def _choose_priority(page: object, title: str, choice: str) -> None:
+    """Open the priority menu on the row of the task titled `title` and choose `choice` ("P1").
+
+    The menu's button has no name in the accessibility tree: it sits right of the row's Assign
+    button (12 px apart, 96 px wide), so it is tapped there; its choices are buttons named "P1"...
+    """
+    page.get_by_text(title).first.scroll_into_view_if_needed(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    assign = page.get_by_role("button", name="Assign", exact=True).nth(_row_index(page, title))  # type: ignore[attr-defined]
+    box = assign.bounding_box()
+    assert box is not None, f"the Assign button of {title} is not on screen"
+    page.mouse.click(box["x"] + box["width"] + 12 + 48, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+    page.get_by_role("button", name=choice, exact=True).first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
 
 
 def _row_index(page: object, title: str) -> int:
