@@ -19,6 +19,11 @@ from app.ui.widgets import AnswerBanner, ScanFeed
 from app.viewmodels.answer import Answer
 from app.viewmodels.receiving import AsnChoice, LineView, ReceivingViewModel
 
+LINES_AFTER_S = 0.05
+"""How long after a scan's answer the receipt's lines are read back and sent: long enough for the
+answer's frame to be painted first (its patch reaches the page and is painted within ~30 ms, p95, on
+a shared 2-core machine; bench/RESULTS.md, scan feedback), short enough to pass unseen."""
+
 
 @dataclass
 class ReceivingScreen:
@@ -98,15 +103,16 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         patch.send()
 
     def submit(text: str, patch: Patch) -> None:
-        # The answer and the running count go out first; the receipt's lines are read back just after,
-        # in their own small patch, so the associate never waits on that read to see the scan taken.
+        # The answer and the running count go out first; the receipt's lines are read back after the
+        # answer has been painted, in their own small patch: the associate never waits on that read,
+        # and the answer's frame lays out and paints only the answer.
         vm.scan(text, read_lines=False)
         render(patch)
         if vm.lines_stale:
             page.run_task(read_lines)
 
     async def read_lines() -> None:
-        await asyncio.sleep(0)  # let the answer's patch reach the socket first
+        await asyncio.sleep(LINES_AFTER_S)
         if vm.lines_stale:
             vm.refresh_lines()
             redraw()

@@ -29,6 +29,8 @@ class AnswerBanner:
         self.text = ft.Text(size=22, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE)
         self.root = ft.Container(content=self.text, padding=14, border_radius=10, bgcolor=ANSWER_BG["info"])
         self._seen = -1
+        self._flashing: int | None = None
+        """The answer whose flash has not settled yet: a redraw meanwhile (the receipt's lines) keeps it."""
         self._haptic: ft.HapticFeedback | None = None
         platform = page.platform
         if not page.web and platform is not None and platform.is_mobile():
@@ -38,9 +40,12 @@ class AnswerBanner:
         """Draw `answer`; a new one flashes (and vibrates on a phone or handheld)."""
         fresh = answer.no != self._seen
         self._seen = answer.no
+        if fresh:
+            self._flashing = answer.no if answer.text else None
+        flash = self._flashing == answer.no
         patch.set(self.text, value=answer.text)
         patch.set(self.root, visible=bool(answer.text),
-                  bgcolor=FLASH_BG.get(answer.kind) if fresh else ANSWER_BG.get(answer.kind))
+                  bgcolor=FLASH_BG.get(answer.kind) if flash else ANSWER_BG.get(answer.kind))
         if fresh and answer.text:
             kind = answer.kind
             self.page.run_task(self._settle, kind, answer.no)
@@ -49,13 +54,15 @@ class AnswerBanner:
 
     def note(self, text: str, kind: str, patch: Patch) -> None:
         """Draw words that are not a view-model's answer (the camera stopping); its next answer replaces them."""
+        self._flashing = None
         patch.set(self.text, value=text)
         patch.set(self.root, visible=bool(text), bgcolor=ANSWER_BG.get(kind))
 
     async def _settle(self, kind: str, no: int) -> None:
         await asyncio.sleep(FLASH_S)
-        if no != self._seen:
-            return  # a newer answer flashes now and settles itself
+        if no != self._flashing:
+            return  # a newer answer flashes now and settles itself, or words replaced it
+        self._flashing = None
         patch = Patch(self.page)
         patch.set(self.root, bgcolor=ANSWER_BG.get(kind))
         patch.send()
