@@ -222,6 +222,7 @@ def parked_view_model(device: Device, actor: Callable[[], Actor | None]) -> Park
         resend=lambda seq, payload, who: handheld.resend_parked(device.uow, seq, payload=payload, actor=who),
         location_by_code=lambda code: handheld.location_id_by_code(device.uow, code),
         actor=actor,
+        name_of=lambda kind, key: handheld.names(device.uow, kind, key),
     )
 
 

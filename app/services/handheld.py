@@ -66,6 +66,18 @@ def location_id_by_code(uow_factory: UnitOfWorkFactory, code: str) -> tuple[str,
     return loc.location_id, loc.code
 
 
+def names(uow_factory: UnitOfWorkFactory, kind: str, key: str) -> str | None:
+    """What an associate calls an item (its description) or a location (its printed code), by id;
+    None when this device does not know it."""
+    with uow_factory() as uow:
+        repo = MasterRepository(uow.conn)
+        if kind == "item":
+            item = repo.item(key)
+            return None if item is None else item.description
+        loc = repo.location(key)
+        return None if loc is None else loc.code
+
+
 def parked_ops(uow_factory: UnitOfWorkFactory) -> list[parked.ParkedOp]:
     """Every op the service refused and nobody has resolved yet, oldest first."""
     with uow_factory() as uow:

@@ -59,9 +59,10 @@ def build_parked(page: ft.Page, vm: ParkedViewModel, on_home: Callable[[], None]
     feed = ScanFeed(page, on_scan, label="Location label")
     pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="the right figure",
                                    show_steps=False)
-    send_again = big_button("Send again", act(vm.send_again), primary=True)
-    buttons = ft.Row([send_again, big_button("Dismiss", act(vm.dismiss), danger=True),
-                      big_button("Back", act(vm.back))], spacing=8)
+    # Three big buttons do not fit a 400 px row with their words on one line: Send again gets its own.
+    send_again = ft.Row([big_button("Send again", act(vm.send_again), primary=True)])
+    buttons = ft.Column([send_again, ft.Row([big_button("Dismiss", act(vm.dismiss), danger=True),
+                                             big_button("Back", act(vm.back))], spacing=8)], spacing=8)
     reasons = ft.Column([reason_list(DISMISS_REASONS, on_reason, act(vm.back), "Why dismiss it?")], visible=False)
     listed = Rows(rows, make_row)
     open_view = ft.Column([

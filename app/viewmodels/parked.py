@@ -77,8 +77,10 @@ class ParkedViewModel:
         resend: Callable[[int, dict[str, Any], Actor], int],
         location_by_code: Callable[[str], tuple[str, str]],
         actor: Callable[[], Actor | None],
+        name_of: Callable[[str, str], str | None] = lambda kind, key: None,
     ) -> None:
         self._list = list_parked
+        self._name_of = name_of
         self._dismiss = dismiss
         self._resend = resend
         self._location_by_code = location_by_code
@@ -91,7 +93,7 @@ class ParkedViewModel:
     def load(self) -> None:
         """Refresh the list; say so when nothing needs attention."""
         self._ops = {op.seq: op for op in self._list()}
-        self.state.rows = [_row(op) for op in self._ops.values()]
+        self.state.rows = [_row(op, self._name_of) for op in self._ops.values()]
         if self.state.selected not in self._ops:
             self._unselect()
         if not self._ops:
@@ -198,16 +200,29 @@ class ParkedViewModel:
         self._location_id = None
 
 
-def _row(op: ParkedOp) -> ParkedRow:
+_WHERE = (("to_location_id", "to"), ("location_id", "at"), ("staging_location_id", "at"))
+
+
+def _row(op: ParkedOp, name_of: Callable[[str, str], str | None] = lambda kind, key: None) -> ParkedRow:
+    """The op in words: what, how many of which item, where ("Put away 1 · Blue mug to F-01-02-3")."""
     p = op.payload
     what = TYPE_WORDS.get(op.type, op.type)
     bits = [str(p[k]) for k in ("qty", "counted_qty", "short_qty") if k in p]
-    for key in ("item_id", "gtin", "location_id", "to_location_id", "order_id", "task_id", "receipt_id"):
+    if p.get("item_id"):
+        bits.append(name_of("item", str(p["item_id"])) or str(p["item_id"]))
+    else:
+        for key in ("gtin", "order_id", "task_id", "receipt_id"):
+            if p.get(key):
+                bits.append(str(p[key]))
+                break
+    where = ""
+    for key, word in _WHERE:
         if p.get(key):
-            bits.append(str(p[key]))
+            code = name_of("location", str(p[key])) or str(p[key])
+            where = f" {word} {code}"
             break
     fix = FIXABLE.get(op.type)
-    return ParkedRow(op.seq, f"{what} {' · '.join(bits)}".strip(), op.reason or "refused, no reason given",
+    return ParkedRow(op.seq, f"{what} {' · '.join(bits)}".strip() + where, op.reason or "refused, no reason given",
                      _when(op.occurred_at), {"qty": "quantity", "location": "location"}[fix[1]] if fix else "")
 
 

@@ -110,7 +110,7 @@ def test_refused_putaways_are_corrected_and_sent_again_or_dismissed(demo: Demo, 
     shot(page, "handheld-needs-attention")
 
     # The first: the right shelf scanned, and sent again as a new op.
-    page.get_by_text(f"Put away 1 · {item_id}").first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text(f"Put away 1 · {description} to {UNKNOWN_CODE}").first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
     see(page, f"Refused: {reason}")
     see(page, "Scan the right location label, then Send again")
     wedge(page, f"loc-{known}")
@@ -119,7 +119,7 @@ def test_refused_putaways_are_corrected_and_sent_again_or_dismissed(demo: Demo, 
     tap(page, "Send again")
 
     # The second: dismissed with a reason.
-    page.get_by_text(f"Put away 1 · {item_id}").first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text(f"Put away 1 · {description} to {UNKNOWN_CODE}").first.click(timeout=WAIT_MS)  # type: ignore[attr-defined]
     see(page, f"Refused: {reason}")
     tap(page, "Dismiss")
     see(page, "Why dismiss it?")

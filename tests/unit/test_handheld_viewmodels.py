@@ -229,6 +229,7 @@ def _parked(engine: Engine) -> ParkedViewModel:
         resend=lambda seq, payload, who: handheld.resend_parked(factory, seq, payload=payload, actor=who),
         location_by_code=lambda code: handheld.location_id_by_code(factory, code),
         actor=lambda: ASSOCIATE,
+        name_of=lambda kind, key: handheld.names(factory, kind, key),
     )
 
 
@@ -247,7 +248,7 @@ def test_a_refused_pick_is_corrected_on_the_pad_and_queued_again(device_engine: 
     vm = _parked(device_engine)
     vm.load()
     row = vm.state.rows[0]
-    assert row.headline == "Picked units 1 · item-mug" and row.reason == "order WEB-7001 was cancelled"
+    assert row.headline == "Picked units 1 · Blue mug 350 ml at A-01-01-1" and row.reason == "order WEB-7001 was cancelled"
     assert row.fix == "quantity"
     vm.select(row.seq)
     vm.send_again()
