@@ -54,7 +54,7 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
     pad, redraw_pad = build_numpad(page, lambda: vm.qty, lambda: feed.refocus(), label="units per next scan")
     counting_view = ft.Column([
         tallies,
-        ft.Row([big_button("Submit count", act(vm.submit), primary=True, expand=2),
+        ft.Row([big_button("Submit count", act(vm.submit), primary=True),
                 big_button("Undo last", act(vm.undo))], spacing=8),
         pad,
     ], spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

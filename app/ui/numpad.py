@@ -12,13 +12,14 @@ import flet as ft
 from app.ui.patch import Patch
 from app.viewmodels.numpad import NumberEntry
 
-KEY_HEIGHT = 56
+KEY_HEIGHT = 50
+"""Tall enough for a gloved thumb, short enough that a work screen with its pad fits 800 px."""
 
 
 def build_numpad(page: ft.Page, entry: Callable[[], NumberEntry], changed: Callable[[], None], *,
                  label: str = "Quantity", show_steps: bool = True) -> tuple[ft.Column, Callable[[Patch], None]]:
     """The pad and a function that redraws its display into a patch; `entry()` gives the figure to edit."""
-    display = ft.Text(size=30, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
+    display = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     caption = ft.Text(label, size=14, color=ft.Colors.BLUE_GREY_700)
 
     def redraw(patch: Patch) -> None:

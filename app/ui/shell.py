@@ -101,6 +101,10 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
 
     task_rows = Rows(tasks, make_task, empty=ft.Text("No open tasks", size=16))
 
+    # The name on the sign-in and home screens; a work screen gives its 45 px to the job (its title
+    # row says where one is), so that a screen with its number pad fits a handheld's 800 px.
+    brand = ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD)
+
     def draw(patch: Patch) -> None:
         st = vm.state
         patch.set(sync_line, value=st.sync_line + ("  ›" if st.parked else ""),
@@ -117,6 +121,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         patch.set(pin_view, visible=pin_open[0])
         patch.set(pin_display, value=pin.masked)
         patch.set(home_view, visible=signed_in and name == "home")
+        patch.set(brand, visible=not signed_in or name == "home")
         for key, screen in screens.items():
             patch.set(screen.root, visible=signed_in and name == key)
             if not (signed_in and name == key):
@@ -276,7 +281,7 @@ def build_shell(page: ft.Page, vm: ShellViewModel, receiving: ReceivingViewModel
         ft.Text("My tasks", size=20, weight=ft.FontWeight.BOLD),
         tasks,
     ]
-    page.add(ft.Text("Backroom", size=28, weight=ft.FontWeight.BOLD), sync_banner, message, sign_in_view, home_view,
+    page.add(brand, sync_banner, message, sign_in_view, home_view,
              *[s.root for s in screens.values()])
     vm.refresh()
     render()
