@@ -55,6 +55,19 @@ class Patch:
         if mounted(control):
             self._dirty[id(control)] = control
 
+    def together(self, group: ft.BaseControl) -> None:
+        """Send what changed under `group` as one message (one patch the page applies in one frame).
+
+        Each changed control otherwise goes in a message of its own, and the page may paint between
+        two of them (the server's send loop can be held up between them, the page receives the first
+        and paints it alone): a scan's answer and its running count should appear together.
+        """
+        inside = [k for k, c in self._dirty.items() if c is not group and _under(c, group)]
+        if inside:
+            for k in inside:
+                del self._dirty[k]
+            self.mark(group)
+
     @property
     def empty(self) -> bool:
         """Whether nothing has changed."""
@@ -80,6 +93,15 @@ class Patch:
                 return True
             parent = parent.parent
         return False
+
+
+def _under(control: ft.BaseControl, group: ft.BaseControl) -> bool:
+    parent = control.parent
+    while parent is not None:
+        if parent is group:
+            return True
+        parent = parent.parent
+    return False
 
 
 class _Slot(Generic[V]):

@@ -55,7 +55,7 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     damaged_text = ft.Text("Damaged: off", size=18, weight=ft.FontWeight.BOLD)
     damaged = ft.Button(content=damaged_text, height=52, expand=True)
     approval = ft.Container(padding=12, border_radius=8, bgcolor=ft.Colors.AMBER_100)
-    totals = ft.Text(size=18, weight=ft.FontWeight.W_600)
+    totals = ft.Text(size=18, weight=ft.FontWeight.W_600, visible=False)
     qty = ft.Text(size=28, weight=ft.FontWeight.BOLD, text_align=ft.TextAlign.CENTER)
     lines = ft.Column(spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     asns = ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -90,12 +90,13 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         patch.set(damaged, bgcolor=ft.Colors.RED_700 if st.damaged else None,
                   color=ft.Colors.WHITE if st.damaged else None)
         patch.set(approval, visible=bool(st.approval_for))
-        patch.set(totals, value=st.totals)
+        patch.set(totals, value=st.totals, visible=in_receipt)
         patch.set(qty, value=f"×{st.qty}")
         line_rows.show(st.lines, patch)
         patch.set(closed, visible=bool(st.closed_summary))
         closed_rows.show(st.closed_summary, patch)
         asn_rows.show(st.asns, patch)
+        patch.together(answer)
 
     def redraw() -> None:
         patch = Patch(page)
@@ -157,7 +158,6 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
     ], spacing=6)
     big = ft.ButtonStyle(text_style=ft.TextStyle(size=24))
     receipt_view.controls = [
-        totals,
         approval,
         cam.row(feed.field),
         ft.Row([damaged]),
@@ -178,10 +178,12 @@ def build_receiving(page: ft.Page, vm: ReceivingViewModel, on_back: Callable[[],
         lines,
     ]
     pick_view.controls = [closed, asns]
+    # The answer and, in a receipt, the running count under it: one patch, so they are painted together.
+    answer = ft.Column([banner.root, totals], spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     root = ft.Column([
         ft.Row([title, feed.holder.control, ft.Button("Home", on_click=lambda e: leave())],
                alignment=ft.MainAxisAlignment.SPACE_BETWEEN),
-        banner.root,
+        answer,
         pick_view,
         receipt_view,
     ], spacing=10, visible=False, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

@@ -6,6 +6,7 @@ changes and keeps; what reaches the browser is checked by the end-to-end tests i
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,3 +86,32 @@ def test_a_patch_changes_only_values_that_differ_and_marks_nothing_off_the_page(
     patch.set(text, value="new")
     assert text.value == "new"
     assert patch.empty and not mounted(text)  # not on a page: it goes whole with its parent
+
+
+def _mount(control: ft.BaseControl, parent: ft.BaseControl) -> None:
+    setattr(control, "_parent", weakref.ref(parent))  # as Flet sets it when the control is added to the page
+
+
+def test_changes_under_a_group_go_out_as_one_patch_of_the_group() -> None:
+    page = _page()
+    sent: list[ft.BaseControl] = []
+    object.__setattr__(page, "update", lambda *controls: sent.extend(controls))
+    answer, count, elsewhere = ft.Text("old"), ft.Text("0 scans"), ft.Text("x")
+    group, screen = ft.Column([answer, count]), ft.Column()
+    screen.controls = [group, elsewhere]
+    _mount(screen, page)
+    for child, parent in ((group, screen), (elsewhere, screen), (answer, group), (count, group)):
+        _mount(child, parent)
+    patch = Patch(page)
+    patch.set(answer, value="+1 mug")
+    patch.set(count, value="1 scans")
+    patch.set(elsewhere, value="y")
+    patch.together(group)
+    patch.send()
+    assert sent == [elsewhere, group] or sent == [group, elsewhere]
+    assert len(sent) == 2, "the answer and the count went out as separate patches"
+    patch = Patch(page)
+    patch.set(elsewhere, value="z")
+    patch.together(group)  # nothing changed under it: nothing extra is sent
+    patch.send()
+    assert sent[2:] == [elsewhere]
