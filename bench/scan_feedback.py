@@ -76,11 +76,20 @@ INIT_SCRIPT = """
     const host = document.querySelector('flt-semantics-host');
     if (!host) return;
     const text = host.textContent || '';
-    if (B.marker !== null && B.ack === null && text.includes(B.marker)) B.ack = performance.now();
+    if (B.marker !== null && B.ack === null && text.includes(B.marker)) { B.ack = performance.now(); B.acked(); }
     if (B.screenMarker !== null && B.screen === null && text.includes(B.screenMarker)) B.screen = performance.now();
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, characterData: true});
-  B.arm = (marker) => { B.marker = marker; B.ack = null; B.enter = null; check(); return B.ack; };
+  B.acked = () => {};
+  B.arm = (marker) => { B.marker = marker; B.ack = null; B.enter = null; B.acked = () => {}; check(); return B.ack; };
+  // Waits for the acknowledgement without polling: a wait_for_function polls on every animation
+  // frame, which keeps the page producing frames at the display's pace, so the app's own frame would
+  // wait for the next vsync instead of starting when its patch arrives.
+  B.wait = (ms) => new Promise((resolve, reject) => {
+    if (B.ack !== null) { resolve(B.ack); return; }
+    const timer = setTimeout(() => reject(new Error(`${B.marker} did not appear within ${ms} ms`)), ms);
+    B.acked = () => { clearTimeout(timer); resolve(B.ack); };
+  });
 })();
 """
 
@@ -271,7 +280,7 @@ def scan(page: Any, code: str, marker: str) -> float:
         raise RuntimeError(f"{marker!r} was on screen before the scan: the counter is not what the bench expects")
     page.keyboard.type(code, delay=KEY_DELAY_MS)
     page.keyboard.press("Enter")
-    page.wait_for_function("() => window.__bench.ack !== null", timeout=WAIT_MS)
+    page.evaluate("ms => window.__bench.wait(ms)", WAIT_MS)
     enter, ack = page.evaluate("() => [window.__bench.enter, window.__bench.ack]")
     if enter is None:
         raise RuntimeError("the page saw no Enter key-down")
