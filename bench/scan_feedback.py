@@ -11,7 +11,9 @@ alternating blocks of scans, the reference: `bench.hello_app`, a Flet app that o
 Both clocks are the page's own (`performance.now()`): a capture listener on `window` stamps the
 Enter key-down, and a MutationObserver stamps the moment the acknowledgement ("· N scans") enters
 the page's accessibility tree, which Flutter writes in the same frame it paints. Each scan waits for
-its acknowledgement before the next burst, then 100 ms (an associate's pace, not a stress test).
+its acknowledgement before the next burst (on a promise the observer resolves: polling on animation
+frames would pace the page's frames and delay the one being timed), then 100 ms (an associate's
+pace, not a stress test).
 
 First frame: navigation start to Flutter's `flutter-first-frame` event, in a fresh browser context
 (empty cache) each time, and to the app's first screen in the accessibility tree ("Sign in" /
