@@ -67,10 +67,15 @@ def build_counting(page: ft.Page, vm: CountViewModel, on_home: Callable[[], None
         st = vm.state
         patch.set(title, value=st.title or "Cycle count")
         banner.show(st.answer, patch)
-        patch.set(step, value=("Recount: " if st.recount else "") + STEP_WORDS.get(st.step, st.step))
-        patch.set(location, value=st.location_code or "All counted")
-        patch.set(left, value=f"{st.stops_left} location{'s' if st.stops_left != 1 else ''} left"
-                  if st.stops_left else "")
+        counting = st.step == "items"
+        stops = f"{st.stops_left} location{'s' if st.stops_left != 1 else ''} left" if st.stops_left else ""
+        step_words = ("Recount: " if st.recount else "") + STEP_WORDS.get(st.step, st.step)
+        # The location big while the associate looks for it; once its label is scanned the title says
+        # where they are, the card shrinks to one line and the room goes to the tallies and the number
+        # pad, so that the screen fits a handheld's 800 px.
+        patch.set(step, value=f"{step_words} · {stops}" if counting and stops else step_words)
+        patch.set(location, value=st.location_code or "All counted", visible=not counting)
+        patch.set(left, value=stops, visible=not counting)
         patch.set(counting_view, visible=st.step == "items")
         patch.set(approval_view, visible=st.step == "approval")
         tally_rows.show(st.tallies, patch)
