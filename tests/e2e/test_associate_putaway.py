@@ -30,8 +30,8 @@ def _receive_task(db: Path) -> tuple[str, str, str, str, int]:
                           " JOIN items i ON i.item_id = g.item_id WHERE e.doc_kind = 'asn' AND e.doc_id = ?"
                           " AND g.units = 1 AND e.gtin LIKE '0%' ORDER BY e.line_id", asn_id)
         for description, gtin, qty in lines:
-            if 3 <= int(qty) <= 9:
-                return str(title), str(number), str(description), ean13(str(gtin)), int(qty)
+            if 3 <= int(str(qty)) <= 9:
+                return str(title), str(number), str(description), ean13(str(gtin)), int(str(qty))
     raise AssertionError("the demo store has no receive task with a small unit line for Ana")
 
 
