@@ -104,25 +104,16 @@ _LINE_COLUMNS = (
 )
 _LINES_OF_ITEM_SQL = _LINE_COLUMNS + " WHERE l.receipt_id = ? AND l.item_id = ? ORDER BY l.id"
 _LINES_OF_UNKNOWN_GTIN_SQL = _LINE_COLUMNS + " WHERE l.receipt_id = ? AND l.item_id IS NULL AND l.gtin = ? ORDER BY l.id"
-_ADD_TO_LINE_SQL = (
+_ADD_TO_LINE_START = (
     "INSERT INTO receipt_lines (receipt_id, gtin, lot, item_id, expiry, expected_qty, received_qty, damaged_qty)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (receipt_id, gtin, lot) DO UPDATE SET"
     " expected_qty = expected_qty + excluded.expected_qty,"
     " received_qty = received_qty + excluded.received_qty,"
     " damaged_qty = damaged_qty + excluded.damaged_qty,"
-    " item_id = coalesce(item_id, excluded.item_id),"
-    " expiry = coalesce(expiry, excluded.expiry)"
 )
-_ADD_TO_LINE_KEEPING_ITEM_SQL = (
-    "INSERT INTO receipt_lines (receipt_id, gtin, lot, item_id, expiry, expected_qty, received_qty, damaged_qty)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (receipt_id, gtin, lot) DO UPDATE SET"
-    " expected_qty = expected_qty + excluded.expected_qty,"
-    " received_qty = received_qty + excluded.received_qty,"
-    " damaged_qty = damaged_qty + excluded.damaged_qty,"
-    " expiry = coalesce(expiry, excluded.expiry)"
-)
+_ADD_TO_LINE_SQL = _ADD_TO_LINE_START + " item_id = coalesce(item_id, excluded.item_id), expiry = coalesce(expiry, excluded.expiry)"
+_ADD_TO_LINE_KEEPING_ITEM_SQL = _ADD_TO_LINE_START + " expiry = coalesce(expiry, excluded.expiry)"
 """The same upsert for a line whose item id cannot change: SQLite rewrites the entry of every index
 on a column an UPDATE sets, equal or not, and (receipt_id, item_id) is indexed: one page less to
 write and sync on every repeat scan of a line."""
