@@ -112,7 +112,9 @@ _ADD_TO_LINE_START = (
     " received_qty = received_qty + excluded.received_qty,"
     " damaged_qty = damaged_qty + excluded.damaged_qty,"
 )
-_ADD_TO_LINE_SQL = _ADD_TO_LINE_START + " item_id = coalesce(item_id, excluded.item_id), expiry = coalesce(expiry, excluded.expiry)"
+_ADD_TO_LINE_SQL = (
+    _ADD_TO_LINE_START + " item_id = coalesce(item_id, excluded.item_id), expiry = coalesce(expiry, excluded.expiry)"
+)
 _ADD_TO_LINE_KEEPING_ITEM_SQL = _ADD_TO_LINE_START + " expiry = coalesce(expiry, excluded.expiry)"
 """The same upsert for a line whose item id cannot change: SQLite rewrites the entry of every index
 on a column an UPDATE sets, equal or not, and (receipt_id, item_id) is indexed: one page less to
