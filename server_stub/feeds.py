@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from edge_sync.contract import Change, ChangeKind, ChangesPage
 from server_stub import tables as t
 from server_stub.errors import InvalidRequest
+from server_stub.txn import balance_key_str
 
 
 class ErpEventType(StrEnum):
@@ -101,7 +102,8 @@ def read_changes(conn: Connection, store_id: str, cursor: str | None, limit: int
         .limit(limit + 1)
     ):
         data = {"item_id": item_id, "location_id": location_id, "status": status, "qty": qty}
-        entries.append((seq, Change(kind=ChangeKind.BALANCE, key=f"{item_id}|{location_id}|{status}", data=data)))
+        key = balance_key_str((item_id, location_id, status))
+        entries.append((seq, Change(kind=ChangeKind.BALANCE, key=key, data=data)))
     entries.sort(key=lambda entry: entry[0])
     has_more = len(entries) > limit
     entries = entries[:limit]
