@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select, update
@@ -112,32 +113,79 @@ class SyncEngine:
 
     def _push(self, report: SyncReport) -> None:
         limit = self.batch
-        while report.batches < MAX_BATCHES_PER_RUN:
-            with self.db.connect() as conn:
-                batch = outbox.pending_batch(conn, limit=limit)
-                status = self._status_report(conn)
-            if not batch.ops:
-                report.drained = True
-                return
-            sent_at = self.now()
-            try:
-                response = self.client.push_body(batch.ops_json, status)
-            except TooLarge as exc:
-                report.batches += 1
-                if len(batch.ops) > 1:
-                    report.split += 1
-                    limit = max(1, len(batch.ops) // 2)
-                    continue
-                if not self._withhold(batch.ops[0], len(batch.ops_json[0].encode()), exc, status, report):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as worker:
+            while report.batches < MAX_BATCHES_PER_RUN:
+                batch, status = self._prepare(limit)
+                if not batch.ops:
+                    report.drained = True
                     return
-                continue
-            answered_at = self.now()
-            report.batches += 1
-            report.sent += len(batch.ops)
-            limit = min(self.batch, limit * 2)
-            if not self._settle(batch.ops, response, sent_at, answered_at, report):
-                return  # only out-of-order answers: try again next run, not in a tight loop
+                flight = self._send(worker, batch, status)
+                if limit == self.batch:
+                    flight = self._pipeline(worker, flight, report)
+                batch = flight.batch
+                try:
+                    response, answered_at = flight.answer.result()
+                except TooLarge as exc:
+                    report.batches += 1
+                    if len(batch.ops) > 1:
+                        report.split += 1
+                        limit = max(1, len(batch.ops) // 2)
+                        continue
+                    if not self._withhold(batch.ops[0], len(batch.ops_json[0].encode()), exc, flight.status, report):
+                        return
+                    continue
+                report.batches += 1
+                report.sent += len(batch.ops)
+                limit = min(self.batch, limit * 2)
+                if not self._settle(_sort(batch.ops, response, flight.sent_at, answered_at), report):
+                    return  # only out-of-order answers: try again next run, not in a tight loop
         report.drained = not self._has_pending()
+
+    def _pipeline(self, worker: ThreadPoolExecutor, flight: _Flight, report: SyncReport) -> _Flight:
+        """Keep one push in flight while the device prepares the next batch and settles the last.
+
+        While `flight` is on its way, the next full batch (the pending ops after its last seq) is
+        read, and the batch answered before it is settled. Its answer decides: every op applied or
+        duplicate, then the next batch goes out at once and this one is settled while that is in
+        flight; anything else (an error, 413, out of order, rejected, unanswered) comes back to
+        `_push` unsettled, which handles it as one push at a time. Never two pushes in flight: the
+        service applies a device's ops in seq order. A crash between a push and its settling
+        leaves its ops pending, sent again next run and answered duplicate.
+        """
+        behind: _Sorted | None = None
+        while True:
+            ahead: tuple[outbox.WireBatch, contract.DeviceStatusReport] | None = None
+            if len(flight.batch.ops) == self.batch:  # a short batch took every op pending
+                ahead = self._prepare(self.batch, after_seq=flight.batch.ops[-1][0])
+            if behind is not None:
+                self._settle(behind, report)
+                behind = None
+            if ahead is None or not ahead[0].ops:
+                return flight
+            try:
+                response, answered_at = flight.answer.result()
+            except SyncError:
+                return flight  # `_push` takes the same error from the same answer
+            sorted_ = _sort(flight.batch.ops, response, flight.sent_at, answered_at)
+            if not sorted_.clean or report.batches + 1 >= MAX_BATCHES_PER_RUN:
+                return flight
+            report.batches += 1
+            report.sent += len(flight.batch.ops)
+            flight = self._send(worker, *ahead)
+            behind = sorted_
+
+    def _prepare(self, limit: int, *, after_seq: int = 0) -> tuple[outbox.WireBatch, contract.DeviceStatusReport]:
+        """The next pending ops after `after_seq`, and the queue's status once the ops up to it are settled."""
+        with self.db.connect() as conn:
+            return outbox.pending_batch(conn, limit=limit, after_seq=after_seq), self._status_report(conn, after_seq)
+
+    def _send(self, worker: ThreadPoolExecutor, batch: outbox.WireBatch, status: contract.DeviceStatusReport) -> _Flight:
+        """Push `batch` on the worker thread; the answer comes with the time it arrived."""
+        def push() -> tuple[contract.PushResponse, dt.datetime]:
+            response = self.client.push_body(batch.ops_json, status)
+            return response, self.now()
+
+        return _Flight(batch, status, self.now(), worker.submit(push))
 
     def _withhold(self, op: tuple[int, str], size: int, refusal: TooLarge, status: contract.DeviceStatusReport,
                   report: SyncReport) -> bool:
@@ -172,62 +220,42 @@ class SyncEngine:
         with self.db.connect() as conn:
             return driver(conn).execute("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
-    def _status_report(self, conn: object) -> contract.DeviceStatusReport:
+    def _status_report(self, conn: object, after_seq: int = 0) -> contract.DeviceStatusReport:
         raw = driver(conn)  # type: ignore[arg-type]
-        pending, oldest = raw.execute("SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending'").fetchone()
+        pending, oldest = raw.execute(
+            "SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending' AND seq > ?", (after_seq,)).fetchone()
         parked = raw.execute("SELECT count(*) FROM outbox WHERE state = 'parked'").fetchone()[0]
         return contract.DeviceStatusReport(
             pending=pending, parked=parked, app_version=self.app_version[:32],
             oldest_pending_at=None if oldest is None else dt.datetime.fromisoformat(oldest),
         )
 
-    def _settle(self, ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: dt.datetime,
-                answered_at: dt.datetime, report: SyncReport) -> bool:
-        """Record each op's answer; True when at least one op left the pending state."""
-        by_id = {str(r.op_id): r for r in response.results}
-        midpoint = sent_at + (answered_at - sent_at) / 2
-        offset_ms = int((response.server_time - midpoint).total_seconds() * 1000)
-        now = answered_at.isoformat(timespec="microseconds")
-        done: list[tuple[str, str, str, int]] = []
-        refused: list[tuple[str, str, str, int]] = []
-        waiting: list[tuple[str, int]] = []
-        resend_from: list[tuple[int, int]] = []
-        for seq, op_id in ops:
-            result = by_id.get(op_id)
-            if result is None:
-                continue  # not answered: still pending, sent again next time
-            status = result.status
-            report.results[status.value] = report.results.get(status.value, 0) + 1
-            if status is contract.OpStatus.APPLIED or status is contract.OpStatus.DUPLICATE:
-                done.append((status.value, json.dumps(result.result), now, seq))
-                report.applied += status is contract.OpStatus.APPLIED
-                report.duplicate += status is contract.OpStatus.DUPLICATE
-            elif status is contract.OpStatus.REJECTED:
-                refused.append((json.dumps(result.result), result.reason or "refused by the service", now, seq))
-                report.parked += 1
-            else:
-                report.out_of_order += 1
-                waiting.append((result.reason or "waiting for an earlier op", seq))
-                if result.expected_seq is not None and result.expected_seq < seq:
-                    resend_from.append((result.expected_seq, seq))
+    def _settle(self, answer: _Sorted, report: SyncReport) -> bool:
+        """Record each op's answer in one local transaction; True when at least one op left the pending state."""
+        for status, n in answer.counts.items():
+            report.results[status] = report.results.get(status, 0) + n
+        report.applied += answer.counts.get(contract.OpStatus.APPLIED.value, 0)
+        report.duplicate += answer.counts.get(contract.OpStatus.DUPLICATE.value, 0)
+        report.parked += len(answer.refused)
+        report.out_of_order += len(answer.waiting)
         with UnitOfWork(self.db) as uow:
             raw = driver(uow.conn)
             raw.executemany(
                 "UPDATE outbox SET state = ?, result = ?, attempts = attempts + 1, last_error = NULL, settled_at = ?"
-                " WHERE seq = ? AND state = 'pending'", done)
+                " WHERE seq = ? AND state = 'pending'", answer.done)
             raw.executemany(
                 "UPDATE outbox SET state = 'parked', result = ?, attempts = attempts + 1, last_error = ?,"
-                " settled_at = ? WHERE seq = ? AND state = 'pending'", refused)
-            raw.executemany("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?", waiting)
+                " settled_at = ? WHERE seq = ? AND state = 'pending'", answer.refused)
+            raw.executemany("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?", answer.waiting)
             reset = 0
-            for expected, seq in resend_from:
+            for expected, seq in answer.resend_from:
                 # The service lacks ops we thought it had: send them again from there.
                 reset += raw.execute(
                     "UPDATE outbox SET state = 'pending' WHERE seq >= ? AND seq < ? AND state IN ('applied', 'duplicate')",
                     (expected, seq)).rowcount
-            uow.conn.execute(update(_state).where(_state.c.id == 1).values(clock_offset_ms=offset_ms))
+            uow.conn.execute(update(_state).where(_state.c.id == 1).values(clock_offset_ms=answer.offset_ms))
             uow.commit()
-        return bool(done or refused or reset)
+        return bool(answer.done or answer.refused or reset)
 
     # --- bookkeeping --------------------------------------------------------------------------
 
@@ -242,3 +270,59 @@ class SyncEngine:
                 values |= {"last_error": report.error, "consecutive_failures": int(failures) + 1}
             uow.conn.execute(update(_state).where(_state.c.id == 1).values(**values))
             uow.commit()
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Flight:
+    """A push on its way: the batch, the status sent with it, when it left, and its answer to come."""
+
+    batch: outbox.WireBatch
+    status: contract.DeviceStatusReport
+    sent_at: dt.datetime
+    answer: Future[tuple[contract.PushResponse, dt.datetime]]
+
+
+@dataclass(slots=True)
+class _Sorted:
+    """A push's answer sorted into the rows that settle it (see `SyncEngine._settle`)."""
+
+    done: list[tuple[str, str, str, int]] = field(default_factory=list)
+    refused: list[tuple[str, str, str, int]] = field(default_factory=list)
+    waiting: list[tuple[str, int]] = field(default_factory=list)
+    resend_from: list[tuple[int, int]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    offset_ms: int = 0
+    clean: bool = False
+    """Every op of the batch was answered applied or duplicate."""
+
+
+_DONE = (contract.OpStatus.APPLIED, contract.OpStatus.DUPLICATE)
+
+
+def _sort(ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: dt.datetime,
+          answered_at: dt.datetime) -> _Sorted:
+    """Sort each op of the batch by its answer; an op not answered stays pending, sent again next time."""
+    by_id = {str(r.op_id): r for r in response.results}
+    midpoint = sent_at + (answered_at - sent_at) / 2
+    now = answered_at.isoformat(timespec="microseconds")
+    out = _Sorted(offset_ms=int((response.server_time - midpoint).total_seconds() * 1000))
+    counts = out.counts
+    for seq, op_id in ops:
+        result = by_id.get(op_id)
+        if result is None:
+            continue
+        status = result.status
+        counts[status.value] = counts.get(status.value, 0) + 1
+        if status in _DONE:
+            out.done.append((status.value, outbox.result_json(result.result), now, seq))
+        elif status is contract.OpStatus.REJECTED:
+            out.refused.append((outbox.result_json(result.result), result.reason or "refused by the service", now, seq))
+        else:
+            out.waiting.append((result.reason or "waiting for an earlier op", seq))
+            if result.expected_seq is not None and result.expected_seq < seq:
+                out.resend_from.append((result.expected_seq, seq))
+    out.clean = len(out.done) == len(ops)
+    return out

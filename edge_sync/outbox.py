@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from uuid import UUID
 
@@ -123,27 +124,47 @@ def next_seq(conn: Connection) -> int:
     return int(row[0])
 
 
-def pending_batch(conn: Connection, *, limit: int) -> WireBatch:
-    """The next pending ops as JSON text, each exactly as it was written (see `to_wire`).
+def pending_batch(conn: Connection, *, limit: int, after_seq: int = 0) -> WireBatch:
+    """The next pending ops after `after_seq` as JSON text, each exactly as it was written (see `to_wire`).
 
     The draining loop sends these without building a pydantic model per op: the payload is
-    already the JSON validated when the op was appended.
+    already the JSON validated when the op was appended. The text is what `json.dumps` makes of
+    the op's envelope, with the stored payload in its place: the service's fingerprint of
+    the op is the same as ever.
     """
     raw = driver(conn)
     state = raw.execute("SELECT store_id, device_id FROM sync_state WHERE id = 1").fetchone()
     if state is None:
         raise DeviceNotRegistered("register the device for a store before syncing")
     store_id, device_id = state
+    fixed = f'"store_id": {_json_str(store_id)}, "device_id": {_json_str(device_id)}, "seq": '
+    strings: dict[str, str] = {}  # a batch has few users, sessions and types: each encoded once
+
+    def text(value: str) -> str:
+        encoded = strings.get(value)
+        if encoded is None:
+            encoded = strings[value] = _json_str(value)
+        return encoded
+
     ops: list[tuple[int, str]] = []
     texts: list[str] = []
     for seq, op_id, typ, version, user_id, session_id, occurred, offset, payload in raw.execute(
-            _PENDING_SQL, (0, limit)):
-        head = json.dumps({"op_id": op_id, "store_id": store_id, "device_id": device_id, "seq": seq, "type": typ,
-                           "schema_version": version, "user_id": user_id, "session_id": session_id,
-                           "occurred_at": occurred, "clock_offset_ms": offset})
-        texts.append(f'{head[:-1]}, "payload": {payload}}}')
+            _PENDING_SQL, (after_seq, limit)):
+        texts.append(f'{{"op_id": {_json_str(op_id)}, {fixed}{int(seq)}, "type": {text(typ)},'
+                     f' "schema_version": {int(version)}, "user_id": {text(user_id)}, "session_id": {text(session_id)},'
+                     f' "occurred_at": {_json_str(occurred)}, "clock_offset_ms": {int(offset)}, "payload": {payload}}}')
         ops.append((seq, op_id))
     return WireBatch(ops, texts)
+
+
+def _json_str(value: object) -> str:
+    """`json.dumps` of a string column (ASCII-escaped, as json.dumps does by default)."""
+    return encode_basestring_ascii(value) if isinstance(value, str) else json.dumps(value)
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """An op's result as stored in `outbox.result`; most results are empty."""
+    return json.dumps(result) if result else "{}"
 
 
 def pending_ops(conn: Connection, *, limit: int = contract.MAX_BATCH, after_seq: int = 0) -> list[contract.Op]:
