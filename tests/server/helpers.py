@@ -29,6 +29,7 @@ from edge_sync.contract import (
     LocationRecord,
     MasterData,
     Op,
+    OpType,
     OrderKind,
     OrderLine,
     PurchaseOrderRecord,
@@ -228,7 +229,7 @@ class Device:
         """The next op of this device."""
         self.seq += 1
         return Op(
-            op_id=uuid.uuid4(), store_id=self.store_id, device_id=self.device_id, seq=self.seq, type=op_type,
+            op_id=uuid.uuid4(), store_id=self.store_id, device_id=self.device_id, seq=self.seq, type=OpType(op_type),
             schema_version=SCHEMA_VERSION, user_id=user_id or self.user_id, session_id="sess-1",
             occurred_at=at or dt.datetime.now(dt.UTC), clock_offset_ms=offset_ms, payload=payload,
         )

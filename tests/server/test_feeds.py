@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import command
 from fastapi import FastAPI
 
-from edge_sync.contract import ChangesPage
+from edge_sync.contract import Change, ChangeKind, ChangesPage, OpResult
 from server_stub import tables as t
 from server_stub.db import alembic_config, create_engine_for, migrate
-from server_stub.feeds import read_changes
+from server_stub.feeds import _change, read_changes
 from server_stub.masterdata import load_master_data
 from server_stub.txn import StoreTx, utcnow
 from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data
@@ -57,6 +57,33 @@ def test_the_feed_carries_op_results_balances_and_exceptions_after_the_cursor(cl
     assert balances == {"I-1|TINY|available": 9, "I-1|DOCK|received": -9}
     assert read_all(client, next_cursor)[0] == []
     assert client.get(CHANGES, params={"cursor": "not-a-cursor"}).status_code == 422
+
+
+def test_an_op_result_in_the_feed_is_the_stored_answer(client: AsgiClient, handheld: Device) -> None:
+    """The feed reads ops at driver level (ids, times and results converted by hand): each entry is
+    what GET /ops/{op_id} answers, field for field, on either database."""
+    _, cursor, _ = read_all(client)
+    answers = [
+        handheld.send("putaway.confirm", {"item_id": "I-1", "qty": 1, "from_location_id": "DOCK", "to_location_id": "A-01"}),
+        handheld.send("putaway.confirm", {"item_id": "I-1", "qty": 9, "from_location_id": "DOCK", "to_location_id": "TINY"}),
+        handheld.send("putaway.confirm", {"item_id": "NOPE", "qty": 1, "from_location_id": "DOCK", "to_location_id": "A-01"}),
+    ]
+    news, _, _ = read_all(client, cursor)
+    results = [c for c in news if c["kind"] == "op_result"]
+    assert [c["key"] for c in results] == [a["op_id"] for a in answers]
+    for change in results:
+        stored = OpResult.model_validate(client.get(f"/v1/stores/{STORE}/ops/{change['key']}").json())
+        assert OpResult.model_validate(change["data"]) == stored
+    assert [c["data"]["status"] for c in results] == ["applied", "applied", "rejected"]  # type: ignore[index]
+    assert results[1]["data"]["result"]["exception_ids"]  # type: ignore[index]
+
+
+def test_a_change_built_by_hand_is_the_one_model_construct_builds() -> None:
+    ours = _change(ChangeKind.BALANCE, "I-1|A-01|available", {"qty": 3})
+    theirs = Change.model_construct(kind=ChangeKind.BALANCE, key="I-1|A-01|available", data={"qty": 3})
+    assert ours == theirs
+    assert ours.model_fields_set == theirs.model_fields_set
+    assert ours.model_dump_json() == theirs.model_dump_json()
 
 
 def test_erp_events_are_read_once_and_in_order(client: AsgiClient, handheld: Device) -> None:
