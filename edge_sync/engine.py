@@ -152,13 +152,15 @@ class SyncEngine:
         service applies a device's ops in seq order. A crash between a push and its settling
         leaves its ops pending, sent again next run and answered duplicate.
         """
-        behind: _Sorted | None = None
+        behind: tuple[_Flight, contract.PushResponse, dt.datetime] | None = None
         while True:
+            # Reading first: the worker thread starts the push while this thread waits on SQLite.
             ahead: tuple[outbox.WireBatch, contract.DeviceStatusReport] | None = None
             if len(flight.batch.ops) == self.batch:  # a short batch took every op pending
                 ahead = self._prepare(self.batch, after_seq=flight.batch.ops[-1][0])
             if behind is not None:
-                self._settle(behind, report)
+                answered, response, answered_at = behind
+                self._settle(_sort(answered.batch.ops, response, answered.sent_at, answered_at), report)
                 behind = None
             if ahead is None or not ahead[0].ops:
                 return flight
@@ -166,13 +168,12 @@ class SyncEngine:
                 response, answered_at = flight.answer.result()
             except SyncError:
                 return flight  # `_push` takes the same error from the same answer
-            sorted_ = _sort(flight.batch.ops, response, flight.sent_at, answered_at)
-            if not sorted_.clean or report.batches + 1 >= MAX_BATCHES_PER_RUN:
+            if not _all_done(flight.batch.ops, response) or report.batches + 1 >= MAX_BATCHES_PER_RUN:
                 return flight
             report.batches += 1
             report.sent += len(flight.batch.ops)
+            behind = (flight, response, answered_at)
             flight = self._send(worker, *ahead)
-            behind = sorted_
 
     def _prepare(self, limit: int, *, after_seq: int = 0) -> tuple[outbox.WireBatch, contract.DeviceStatusReport]:
         """The next pending ops after `after_seq`, and the queue's status once the ops up to it are settled."""
@@ -295,11 +296,16 @@ class _Sorted:
     resend_from: list[tuple[int, int]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     offset_ms: int = 0
-    clean: bool = False
-    """Every op of the batch was answered applied or duplicate."""
 
 
 _DONE = (contract.OpStatus.APPLIED, contract.OpStatus.DUPLICATE)
+
+
+def _all_done(ops: list[tuple[int, str]], response: contract.PushResponse) -> bool:
+    """Every op of the batch answered applied or duplicate, in the order sent (as the service answers)."""
+    results = response.results
+    return len(results) == len(ops) and all(
+        r.status in _DONE and str(r.op_id) == op_id for (_, op_id), r in zip(ops, results, strict=True))
 
 
 def _sort(ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: dt.datetime,
@@ -324,5 +330,4 @@ def _sort(ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: 
             out.waiting.append((result.reason or "waiting for an earlier op", seq))
             if result.expected_seq is not None and result.expected_seq < seq:
                 out.resend_from.append((result.expected_seq, seq))
-    out.clean = len(out.done) == len(ops)
     return out

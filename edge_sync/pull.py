@@ -17,9 +17,9 @@ A failed fetch raises a SyncError (edge_sync.errors); nothing of that page is ap
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from edge_sync import contract, overlay
 from edge_sync.client import SyncClient
+from edge_sync.outbox import result_json
 from edge_sync.db import driver
 from edge_sync.repositories import master
 from edge_sync.tables import SyncState
@@ -79,17 +80,31 @@ def current_cursor(engine: Engine) -> str:
     return "" if row is None else str(row.cursor)
 
 
-def _own_results(conn: Connection, results: list[contract.OpResult], now: dt.datetime, report: PullReport) -> set[overlay.Key]:
+def _own_results(conn: Connection, results: list[dict[str, Any]], now: dt.datetime, report: PullReport) -> set[overlay.Key]:
+    """Settle and acknowledge this device's ops among a page's op results (every device's ops are in the feed)."""
+    raw = driver(conn)
+    op_ids = [_op_id(d) for d in results]
+    # An op still pending here whose push answer was lost: the feed settles it. Most results are
+    # of ops settled already, or of other devices: only the pending ones are read in full.
+    pending = {row[0] for row in raw.execute("SELECT op_id FROM outbox WHERE state = 'pending'")}
+    settled = [contract.OpResult.model_validate(d) for op_id, d in zip(op_ids, results, strict=True) if op_id in pending]
     at = now.isoformat(timespec="microseconds")
-    # An op still pending here whose push answer was lost: the feed settles it.
-    driver(conn).executemany(
+    raw.executemany(
         "UPDATE outbox SET state = ?, result = ?, last_error = ?, settled_at = ? WHERE op_id = ? AND state = 'pending'",
-        [(state, json.dumps(r.result), r.reason if state == "parked" else None, at, str(r.op_id))
-         for r in results if (state := _SETTLE_FROM_FEED.get(r.status)) is not None],
+        [(state, result_json(r.result), r.reason if state == "parked" else None, at, str(r.op_id))
+         for r in settled if (state := _SETTLE_FROM_FEED.get(r.status)) is not None],
     )
-    seqs, keys = overlay.acknowledge(conn, (str(r.op_id) for r in results))
+    seqs, keys = overlay.acknowledge(conn, op_ids)
     report.acknowledged += len(seqs)
     return keys
+
+
+def _op_id(data: dict[str, Any]) -> str:
+    """A result's op_id as the outbox holds it: the service sends it so, else it is read as a UUID."""
+    text = data.get("op_id")
+    if isinstance(text, str) and len(text) == 36 and text.islower():
+        return text
+    return str(contract.OpResult.model_validate(data).op_id)
 
 
 def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport, now: dt.datetime) -> None:
@@ -97,8 +112,7 @@ def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport,
     latest: dict[tuple[contract.ChangeKind, str], dict[str, Any] | None] = {}
     for change in page.changes:
         latest[(change.kind, change.key)] = change.data
-    results = [contract.OpResult.model_validate(d) for (k, _), d in latest.items()
-               if k is contract.ChangeKind.OP_RESULT and d is not None]
+    results = [d for (k, _), d in latest.items() if k is contract.ChangeKind.OP_RESULT and d is not None]
     stale_keys = _own_results(conn, results, now, report)
     # Held-back records first: anything newer in this page is applied (or held back) after them.
     released: dict[contract.ChangeKind, list[BaseModel]] = defaultdict(list)
@@ -128,21 +142,31 @@ def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport,
 
 def pull(client: SyncClient, engine: Engine, *, limit: int = 1000, max_pages: int | None = None,
          now: Callable[[], dt.datetime] | None = None) -> PullReport:
-    """Pull pages until the service has nothing more (or `max_pages`), applying each atomically."""
+    """Pull pages until the service has nothing more (or `max_pages`), applying each atomically.
+
+    The next page is fetched on a worker thread while this one is applied (its cursor is this
+    page's next cursor); pages are applied one after the other, in order. A fetch that failed
+    raises when its page's turn comes, after the pages before it were applied and committed.
+    """
     report = PullReport(cursor=current_cursor(engine))
     clock = now or (lambda: dt.datetime.now(dt.UTC))
-    while max_pages is None or report.pages < max_pages:
-        page = client.changes(report.cursor, limit)
-        with UnitOfWork(engine) as uow:
-            apply_page(uow.conn, page, report, clock())
-            uow.conn.execute(update(_state).where(_state.c.id == 1).values(
-                cursor=page.next_cursor, last_pull_at=clock()))
-            uow.commit()
-        report.pages += 1
-        report.changes += len(page.changes)
-        report.cursor = page.next_cursor
-        report.server_time = page.server_time
-        if not page.has_more:
-            report.complete = True
-            break
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as fetcher:
+        coming: Future[contract.ChangesPage] | None = None
+        while max_pages is None or report.pages < max_pages:
+            page = client.changes(report.cursor, limit) if coming is None else coming.result()
+            coming = None
+            if page.has_more and (max_pages is None or report.pages + 1 < max_pages):
+                coming = fetcher.submit(client.changes, page.next_cursor, limit)
+            with UnitOfWork(engine) as uow:
+                apply_page(uow.conn, page, report, clock())
+                uow.conn.execute(update(_state).where(_state.c.id == 1).values(
+                    cursor=page.next_cursor, last_pull_at=clock()))
+                uow.commit()
+            report.pages += 1
+            report.changes += len(page.changes)
+            report.cursor = page.next_cursor
+            report.server_time = page.server_time
+            if not page.has_more:
+                report.complete = True
+                break
     return report
