@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -70,6 +71,11 @@ class SyncReport:
     """Ops too large to send even alone: parked, their seq given to the service by a stand-in."""
     error: str | None = None
     retry_after: float | None = None
+    push_wait_s: float = 0.0
+    """Seconds the run waited for push answers with nothing else to do: while a push is in flight
+    the device reads the next batch and settles the last, so this is less than the pushes took."""
+    pull_wait_s: float = 0.0
+    """Seconds the pull waited for pages with nothing else to do (see `PullReport.wait_s`)."""
     results: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -101,6 +107,7 @@ class SyncEngine:
                 self._push(report)
                 pulled = pull(self.client, self.db, max_pages=MAX_PAGES_PER_RUN, now=self.now)
                 report.pulled, report.pages, report.pull_complete = pulled.changes, pulled.pages, pulled.complete
+                report.pull_wait_s = pulled.wait_s
             except SyncError as exc:
                 report.error, report.retry_after = exc.message, exc.retry_after
             report.finished_at = self.now()
@@ -124,7 +131,7 @@ class SyncEngine:
                     flight = self._pipeline(worker, flight, report)
                 batch = flight.batch
                 try:
-                    response, answered_at = flight.answer.result()
+                    response, answered_at = self._answer(flight, report)
                 except TooLarge as exc:
                     report.batches += 1
                     if len(batch.ops) > 1:
@@ -165,7 +172,7 @@ class SyncEngine:
             if ahead is None or not ahead[0].ops:
                 return flight
             try:
-                response, answered_at = flight.answer.result()
+                response, answered_at = self._answer(flight, report)
             except SyncError:
                 return flight  # `_push` takes the same error from the same answer
             if not _all_done(flight.batch.ops, response) or report.batches + 1 >= MAX_BATCHES_PER_RUN:
@@ -188,6 +195,15 @@ class SyncEngine:
 
         return _Flight(batch, status, self.now(), worker.submit(push))
 
+    @staticmethod
+    def _answer(flight: _Flight, report: SyncReport) -> tuple[contract.PushResponse, dt.datetime]:
+        """Wait for the push's answer (or its error), counting the time waited."""
+        start = time.perf_counter()
+        try:
+            return flight.answer.result()
+        finally:
+            report.push_wait_s += time.perf_counter() - start
+
     def _withhold(self, op: tuple[int, str], size: int, refusal: TooLarge, status: contract.DeviceStatusReport,
                   report: SyncReport) -> bool:
         """Park an op too large to send alone, and give its seq to the service with a stand-in.
@@ -199,7 +215,11 @@ class SyncEngine:
         with self.db.connect() as conn:
             [wire] = outbox.pending_ops(conn, limit=1, after_seq=seq - 1)
         stand_in = wire.model_dump(mode="json") | {"payload": {"withheld": f"op too large to send ({size} bytes)"}}
-        response = self.client.push_body([json.dumps(stand_in)], status)
+        start = time.perf_counter()
+        try:
+            response = self.client.push_body([json.dumps(stand_in)], status)
+        finally:
+            report.push_wait_s += time.perf_counter() - start
         report.sent += 1
         answer = next((r for r in response.results if str(r.op_id) == op_id), None)
         if answer is None or answer.status is not contract.OpStatus.REJECTED:

@@ -17,6 +17,7 @@ A failed fetch raises a SyncError (edge_sync.errors); nothing of that page is ap
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -71,6 +72,9 @@ class PullReport:
     complete: bool = False
     """True when the last page said there was nothing more."""
     server_time: dt.datetime | None = None
+    wait_s: float = 0.0
+    """Seconds spent waiting for pages with nothing else to do: the next page is fetched while
+    this one is applied, so this is less than the fetches took."""
 
 
 def current_cursor(engine: Engine) -> str:
@@ -153,7 +157,11 @@ def pull(client: SyncClient, engine: Engine, *, limit: int = 1000, max_pages: in
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as fetcher:
         coming: Future[contract.ChangesPage] | None = None
         while max_pages is None or report.pages < max_pages:
-            page = client.changes(report.cursor, limit) if coming is None else coming.result()
+            start = time.perf_counter()
+            try:
+                page = client.changes(report.cursor, limit) if coming is None else coming.result()
+            finally:
+                report.wait_s += time.perf_counter() - start
             coming = None
             if page.has_more and (max_pages is None or report.pages + 1 < max_pages):
                 coming = fetcher.submit(client.changes, page.next_cursor, limit)
