@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from pydantic_core import to_json
+from pydantic_core import TzInfo, to_json
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -405,6 +405,8 @@ _CHECK_TIMES = (
     dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
     dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
     dt.datetime(2026, 3, 29, 1, 30, 5, 7, tzinfo=dt.timezone(dt.timedelta(0), "Z")),
+    dt.datetime(2026, 3, 29, 1, 30, 5, 8, tzinfo=TzInfo(0)),
+    dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=TzInfo(0)),
 )
 
 
@@ -422,7 +424,9 @@ def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     def fast(value: Any) -> Any:
         if type(value) is dt.datetime and (value.tzinfo is utc or (value.tzinfo is not None and value.utcoffset() == zero)):
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            # The text of the naive time is that of the aware one without its "+00:00": cut, not
+            # made by a replace(tzinfo=None), which costs more than the formatting.
+            return value.isoformat(" ", "microseconds")[:-6]
         return proc(value)
 
     if all(fast(v) == proc(v) for v in _CHECK_TIMES):

@@ -72,18 +72,32 @@ def fingerprint(op: Op) -> str:
     """
     # Keys in sorted order, as `canonical_json` sorts them; only the payload needs sorting.
     envelope = {
-        "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id,
-        "occurred_at": op.occurred_at.astimezone(dt.UTC).isoformat(), "op_id": str(op.op_id), "payload": op.payload,
-        "schema_version": op.schema_version, "seq": op.seq, "session_id": op.session_id, "store_id": op.store_id,
-        "type": op.type.value, "user_id": op.user_id,
+        "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id, "occurred_at": utc_iso(op.occurred_at),
+        "op_id": str(op.op_id), "payload": op.payload, "schema_version": op.schema_version, "seq": op.seq,
+        "session_id": op.session_id, "store_id": op.store_id, "type": op.type.value, "user_id": op.user_id,
     }
     payload = _sorted_plain(op.payload)
-    if payload is not _NOT_PLAIN and all(-_INT_LIMIT <= n < _INT_LIMIT for n in (op.clock_offset_ms, op.schema_version, op.seq)):
+    low, high = -_INT_LIMIT, _INT_LIMIT
+    if (payload is not _NOT_PLAIN and low <= op.clock_offset_ms < high and low <= op.schema_version < high
+            and low <= op.seq < high):
+        envelope["payload"] = payload
         try:
-            return hashlib.sha256(to_json({**envelope, "payload": payload})).hexdigest()
+            return hashlib.sha256(to_json(envelope)).hexdigest()
         except PydanticSerializationError:
-            pass
+            envelope["payload"] = op.payload
     return hashlib.sha256(canonical_json(envelope)).hexdigest()
+
+
+_ZERO = dt.timedelta(0)
+
+
+def utc_iso(at: dt.datetime) -> str:
+    """`at.astimezone(dt.UTC).isoformat()`; a time already at offset zero (as devices send them)
+    skips the conversion, which costs more than the formatting."""
+    tz = at.tzinfo
+    if tz is dt.UTC or (tz is not None and at.utcoffset() == _ZERO):
+        return at.isoformat()
+    return at.astimezone(dt.UTC).isoformat()
 
 
 def canonical_json(value: dict[str, Any]) -> bytes:
@@ -219,8 +233,17 @@ class _Refused:
 
 
 def _effective_at(op: Op) -> dt.datetime:
-    """When the op took effect: its device time corrected by the device's clock offset, in UTC."""
-    return (op.occurred_at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
+    """When the op took effect: its device time corrected by the device's clock offset, in UTC.
+
+    With no offset to apply and a time already in UTC, that is the very `occurred_at` object: its
+    stored text is then converted once for both columns (the batch's conversions go by identity).
+    """
+    at = op.occurred_at
+    if op.clock_offset_ms == 0:
+        tz = at.tzinfo
+        if tz is dt.UTC or (tz is not None and at.utcoffset() == _ZERO):
+            return at
+    return (at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
 
 
 def _parse(op: Op) -> Any:

@@ -76,3 +76,14 @@ def test_values_converted_ahead_into_a_memo_are_stored_as_a_core_insert_stores_t
     finally:
         engine.dispose()
     assert len({tuple(row[1:]) for row in raw}) == 1
+
+
+def test_a_utc_time_takes_the_fast_path_on_sqlite() -> None:
+    """The cut isoformat text is only used where it is the column type's own: were the check at
+    import to fail, every time would go through SQLAlchemy's two layers again, slower, unseen."""
+    writer = fast_writer(sa.create_engine("sqlite://").dialect, t.ops)
+    procs = {writer.columns[i]: proc for i, proc, _ in writer.converters}
+    assert procs["occurred_at"].__name__ == "fast"
+    parsed = Op.model_validate_json(_OP_JSON).occurred_at
+    assert procs["occurred_at"](parsed) == "2026-03-29 01:30:05.000011"
+    assert procs["recorded_at"](dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC)) == "2026-03-29 01:30:05.000000"

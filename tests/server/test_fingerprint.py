@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from edge_sync.contract import SCHEMA_VERSION, Op, OpResult, OpStatus, OpType
-from server_stub.ingest import answer_of_ours, canonical_json, fingerprint
+from server_stub.ingest import _effective_at, answer_of_ours, canonical_json, fingerprint, utc_iso
 
 
 def reference_json(value: Any) -> bytes:
@@ -72,3 +72,21 @@ def test_an_answer_built_by_hand_is_the_one_model_construct_builds() -> None:
     assert ours.model_fields_set == theirs.model_fields_set
     assert ours.model_dump_json() == theirs.model_dump_json()
     assert OpResult.model_validate_json(ours.model_dump_json()) == theirs
+
+
+def test_when_an_op_took_effect_is_its_device_time_corrected_in_utc() -> None:
+    def op(at: str, offset_ms: int) -> Op:
+        return Op.model_validate({
+            "op_id": str(uuid.uuid4()), "store_id": "S", "device_id": "D", "seq": 1, "type": "putaway.confirm",
+            "schema_version": 1, "user_id": "U", "session_id": "s", "occurred_at": at, "clock_offset_ms": offset_ms,
+            "payload": {},
+        })
+
+    utc = op("2026-03-29T01:30:05.5Z", 0)
+    # No offset, already UTC: the very object, whose stored text is then converted once for both columns.
+    assert _effective_at(utc) is utc.occurred_at
+    assert _effective_at(op("2026-03-29T03:30:05+02:00", 0)) == dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC)
+    assert _effective_at(op("2026-03-29T03:30:05+02:00", 0)).utcoffset() == dt.timedelta(0)
+    assert _effective_at(op("2026-03-29T01:30:05Z", -1500)) == dt.datetime(2026, 3, 29, 1, 30, 3, 500000, tzinfo=dt.UTC)
+    assert utc_iso(op("2026-03-29T03:30:05+02:00", 0).occurred_at) == "2026-03-29T01:30:05+00:00"
+    assert utc_iso(utc.occurred_at) == "2026-03-29T01:30:05.500000+00:00"
