@@ -1,9 +1,11 @@
 """The HTTP client of the sync: push a batch, fetch a page of changes. httpx does the I/O.
 
 Tests pass `httpx.MockTransport` (unit) or talk to the real service on loopback (integration).
-On 401 the client asks `refresh_session` for a new session once and repeats the request. Requests
-are signed by the client's `auth` (edge_sync.signing.RequestSigner); a refusal of the device itself
-(not enrolled, not approved, revoked, signature refused) raises NotEnrolled and refreshes nothing.
+On 401 the client asks `refresh_session` for a new session once and repeats the request, on the
+thread that made it: the sync engine sends pushes and page fetches from a worker thread, one
+request at a time. Requests are signed by the client's `auth` (edge_sync.signing.RequestSigner); a
+refusal of the device itself (not enrolled, not approved, revoked, signature refused) raises
+NotEnrolled and refreshes nothing.
 A body the service finds too large (413) raises TooLarge, a BadAnswer: the engine sends less.
 """
 

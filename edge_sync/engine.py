@@ -18,6 +18,14 @@ with the reason, and its seq is still given to the service, so that the ops afte
 up forever waiting for it: a stand-in with the op's envelope and no usable payload goes in its
 place, which the service records as rejected. The op itself is never sent; a person corrects it
 (smaller) and resends it as a new op, or dismisses it (edge_sync.parked).
+
+Pushes overlap the device's work with the service's. One push is in flight at a time, on a worker
+thread (the service applies a device's ops in seq order); meanwhile the engine reads the next
+batch and settles the one answered before. An answer of only applied and duplicate lets the next
+batch go at once; any other answer (an error, 413, out of order, rejected, an op unanswered) is
+handled as above, one push at a time. Each batch is settled in its own transaction: a crash
+between a push and its settling leaves the ops pending, sent again and answered duplicate. The
+pull likewise fetches the next page while it applies one (edge_sync.pull).
 """
 
 from __future__ import annotations
