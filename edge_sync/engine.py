@@ -50,7 +50,11 @@ from edge_sync.uow import UnitOfWork
 
 _state = SyncState.__table__  # type: ignore[attr-defined]
 
-BATCH = 250
+BATCH = contract.MAX_BATCH
+"""Ops per push: as many as the service takes in one. Each push costs the service a fixed part
+(signature, nonce, its transaction and commit, the device row) besides its ops: draining a long
+queue in batches of 500 rather than 250 took ~15 % less time (bench/drain.py). A body the
+service finds too large is sent again in halves (see `_push`)."""
 MAX_BATCHES_PER_RUN = 400
 MAX_PAGES_PER_RUN = 200
 
