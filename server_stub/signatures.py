@@ -58,7 +58,7 @@ from edge_sync.signature_profile import (
 )
 from server_stub import devices
 from server_stub import tables as t
-from server_stub.db import read_transaction, write_transaction
+from server_stub.db import fast_insert, read_transaction, write_transaction
 from server_stub.devices import EnrolmentStatus
 from server_stub.errors import ServiceError
 from server_stub.settings import Settings
@@ -286,8 +286,9 @@ class SignatureGuard:
             conn.execute(sa.delete(t.request_nonces).where(
                 t.request_nonces.c.store_id == store_id, t.request_nonces.c.expires_at < now))
         try:
-            conn.execute(sa.insert(t.request_nonces).values(
-                store_id=store_id, device_id=device_id, nonce=nonce, expires_at=now + 2 * self.window))
+            # At driver level (fast_insert): every signed write inserts one.
+            fast_insert(conn, t.request_nonces,
+                        [{"store_id": store_id, "device_id": device_id, "nonce": nonce, "expires_at": now + 2 * self.window}])
         except IntegrityError as exc:
             raise SignatureRefused("nonce_replayed",
                                    f"device {device_id} already sent a request with this nonce: a replay is refused; "

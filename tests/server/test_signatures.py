@@ -179,7 +179,7 @@ def test_a_device_enrols_itself_a_manager_approves_it_and_then_revokes_it(client
     http = _SyncOver(client)
     asked = enrol(http, signer, name="Handheld by the dock")  # type: ignore[arg-type]
     assert asked.status == "pending" and asked.name == "Handheld by the dock"
-    assert enrol(http, signer).status == "pending"  # asking again changes nothing  # type: ignore[arg-type]
+    assert enrol(http, signer).status == "pending"  # type: ignore[arg-type]  # asking again changes nothing
     assert client.get(f"/v1/stores/{STORE}/balances", auth=signer).json()["detail"]["code"] == "device_not_approved"
     pending = client.get(f"/v1/stores/{STORE}/enrolments", params={"status": "pending"}).json()
     assert [p["device_id"] for p in pending] == ["HH-9"]
@@ -191,6 +191,24 @@ def test_a_device_enrols_itself_a_manager_approves_it_and_then_revokes_it(client
     assert client.get(f"/v1/stores/{STORE}/balances", auth=signer).status_code == 200
     assert client.post(f"{url}/revoke", headers={"X-User-Id": "U-MGR"}).json()["status"] == "revoked"
     assert client.get(f"/v1/stores/{STORE}/balances", auth=signer).json()["detail"]["code"] == "device_revoked"
+
+
+def test_an_enrolment_read_at_driver_level_is_the_one_the_listing_reads(client: AsgiClient, app: FastAPI) -> None:
+    """`devices.find` (every signed request) reads the row by hand: its times, aware and in UTC, and
+    every field equal what the Core listing gives, pending and then decided, on either database."""
+    signer = RequestSigner(STORE, "HH-8", Ed25519PrivateKey.generate())
+    enrol(_SyncOver(client), signer, name="Till 2")  # type: ignore[arg-type]
+    engine = app.state.services.engine
+    for step in ("pending", "approved"):
+        if step == "approved":
+            client.post(f"/v1/stores/{STORE}/enrolments/HH-8/approve", headers={"X-User-Id": "U-MGR"})
+        with engine.connect() as conn:
+            found = devices.find(conn, STORE, "HH-8")
+            [listed] = [r for r in devices.list_enrolments(conn, STORE) if r.device_id == "HH-8"]
+            assert devices.find(conn, STORE, "HH-404") is None
+        assert found == listed and found is not None and found.status == step
+        assert found.requested_at.utcoffset() == dt.timedelta(0)
+        assert (found.decided_at is None) == (step == "pending")
 
 
 def test_an_enrolment_must_be_signed_by_the_key_it_presents(client: AsgiClient, app: FastAPI) -> None:
