@@ -27,7 +27,11 @@ class Services:
     metrics: Metrics
 
 
-def get_services(request: Request) -> Services:
+# The dependencies that only read the request are `async def`: FastAPI runs a plain `def` dependency
+# in its thread pool, a hand-off to another thread and back for each, on every request.
+
+
+async def get_services(request: Request) -> Services:
     """The app's services."""
     services: Services = request.app.state.services
     return services
@@ -76,13 +80,13 @@ def nonce_in_transaction(endpoint: _Endpoint) -> _Endpoint:
     return endpoint
 
 
-def request_nonce(request: Request) -> RequestNonce | None:
+async def request_nonce(request: Request) -> RequestNonce | None:
     """The verified request's nonce, not yet recorded (None when signatures are off)."""
     nonce: RequestNonce | None = getattr(request.state, "nonce", None)
     return nonce
 
 
-def verified_device_id(request: Request) -> str | None:
+async def verified_device_id(request: Request) -> str | None:
     """The device whose signature was verified (None when signatures are off)."""
     device: VerifiedDevice | None = getattr(request.state, "device", None)
     return None if device is None else device.device_id
@@ -100,7 +104,12 @@ def acting_device_id(request: Request, x_device_id: Annotated[Id | None, Header(
     return None if guard.required else x_device_id
 
 
-DeviceHeader = Annotated[str | None, Depends(acting_device_id)]
+async def _acting_device_dep(request: Request,
+                             x_device_id: Annotated[Id | None, Header(alias="X-Device-Id")] = None) -> str | None:
+    return acting_device_id(request, x_device_id)
+
+
+DeviceHeader = Annotated[str | None, Depends(_acting_device_dep)]
 SignedDevice = Annotated[VerifiedDevice | None, Depends(signed_device)]
 RequestNonceDep = Annotated[RequestNonce | None, Depends(request_nonce)]
 VerifiedDeviceId = Annotated[str | None, Depends(verified_device_id)]
