@@ -30,21 +30,23 @@ pull likewise fetches the next page while it applies one (edge_sync.pull).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from edge_sync import contract, outbox
 from edge_sync.client import SyncClient, TooLarge
 from edge_sync.db import driver
 from edge_sync.errors import SyncError
-from edge_sync.pull import pull
+from edge_sync.pull import PAGE_LIMIT, PageFeed, current_cursor, pull
 from edge_sync.tables import SyncState
 from edge_sync.uow import UnitOfWork
 
@@ -55,6 +57,11 @@ BATCH = contract.MAX_BATCH
 (signature, nonce, its transaction and commit, the device row) besides its ops: draining a long
 queue in batches of 500 rather than 250 took ~15 % less time (bench/drain.py). A body the
 service finds too large is sent again in halves (see `_push`)."""
+BACKLOG_BATCHES = 8
+"""Past this many batches pending, the status sent with each is looked up in the pending ops read
+once (`_Backlog`) rather than counted in SQL again: the read costs about four counts of them (a
+count's rows stay in SQLite, a read makes each a Python object), and counting what remains
+before each batch costs about half as many counts as there are batches."""
 MAX_BATCHES_PER_RUN = 400
 MAX_PAGES_PER_RUN = 200
 
@@ -107,6 +114,8 @@ class SyncEngine:
         self.batch = batch
         self.app_version = app_version
         self._lock = threading.Lock()
+        self._backlog: _Backlog | None = None
+        self._pending_after = 0
 
     def run_once(self) -> SyncReport:
         """Push everything pending, then pull what changed; record how it went."""
@@ -116,8 +125,8 @@ class SyncEngine:
             return report
         try:
             try:
-                self._push(report)
-                pulled = pull(self.client, self.db, max_pages=MAX_PAGES_PER_RUN, now=self.now)
+                feed = self._push(report)
+                pulled = pull(self.client, self.db, max_pages=MAX_PAGES_PER_RUN, now=self.now, feed=feed)
                 report.pulled, report.pages, report.pull_complete = pulled.changes, pulled.pages, pulled.complete
                 report.pull_wait_s = pulled.wait_s
             except SyncError as exc:
@@ -130,91 +139,155 @@ class SyncEngine:
 
     # --- push ---------------------------------------------------------------------------------
 
-    def _push(self, report: SyncReport) -> None:
-        limit = self.batch
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as worker:
-            while report.batches < MAX_BATCHES_PER_RUN:
-                batch, status = self._prepare(limit)
-                if not batch.ops:
-                    report.drained = True
-                    return
-                flight = self._send(worker, batch, status)
-                if limit == self.batch:
-                    flight = self._pipeline(worker, flight, report)
-                batch = flight.batch
-                try:
-                    response, answered_at = self._answer(flight, report)
-                except TooLarge as exc:
-                    report.batches += 1
-                    if len(batch.ops) > 1:
-                        report.split += 1
-                        limit = max(1, len(batch.ops) // 2)
-                        continue
-                    if not self._withhold(batch.ops[0], len(batch.ops_json[0].encode()), exc, flight.status, report):
-                        return
-                    continue
-                report.batches += 1
-                report.sent += len(batch.ops)
-                limit = min(self.batch, limit * 2)
-                if not self._settle(_sort(batch.ops, response, flight.sent_at, answered_at), report):
-                    return  # only out-of-order answers: try again next run, not in a tight loop
-        report.drained = not self._has_pending()
+    def _push(self, report: SyncReport) -> PageFeed | None:
+        """Push every pending op; the change feed's first pages, when they could be fetched ahead.
 
-    def _pipeline(self, worker: ThreadPoolExecutor, flight: _Flight, report: SyncReport) -> _Flight:
+        When nothing was pending after the last batch read, the worker thread starts fetching the
+        pull's pages (`_feed_after`) as soon as that batch is answered clean, while this thread
+        settles it: the cursor is known, only the pull moves it.
+        """
+        limit = self.batch
+        feed: PageFeed | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as worker:
+                while report.batches < MAX_BATCHES_PER_RUN:
+                    batch, status = self._prepare(limit)
+                    if not batch.ops:
+                        report.drained = True
+                        return feed
+                    if feed is not None:  # ops queued since the last batch was read: that feed is stale
+                        feed.close()
+                        feed = None
+                    flight = self._send(worker, batch, status)
+                    if limit == self.batch:
+                        flight, feeding = self._pipeline(worker, flight, report)
+                    else:
+                        feeding = self._feed_after(worker, flight) if len(batch.ops) < limit else None
+                    batch = flight.batch
+                    try:
+                        answer = self._answer(flight, report)
+                    except TooLarge as exc:
+                        report.batches += 1
+                        if len(batch.ops) > 1:
+                            report.split += 1
+                            limit = max(1, len(batch.ops) // 2)
+                            continue
+                        if not self._withhold(batch.ops[0], len(batch.ops_json[0].encode()), exc, flight.status, report):
+                            return feed
+                        continue
+                    finally:
+                        # None unless the answer was clean: an error or a refusal started nothing.
+                        feed = None if feeding is None else feeding.result()
+                    report.batches += 1
+                    report.sent += len(batch.ops)
+                    limit = min(self.batch, limit * 2)
+                    if not self._settle(_sort(batch.ops, answer), report):
+                        return feed  # only out-of-order answers: try again next run, not in a tight loop
+            report.drained = not self._has_pending()
+            return feed
+        except BaseException:
+            if feed is not None:
+                feed.close()
+            raise
+
+    def _pipeline(self, worker: ThreadPoolExecutor, flight: _Flight,
+                  report: SyncReport) -> tuple[_Flight, Future[PageFeed | None] | None]:
         """Keep one push in flight while the device prepares the next batch and settles the last.
 
         While `flight` is on its way, the next full batch (the pending ops after its last seq) is
-        read, and the batch answered before it is settled. Its answer decides: every op applied or
-        duplicate, then the next batch goes out at once and this one is settled while that is in
-        flight; anything else (an error, 413, out of order, rejected, unanswered) comes back to
+        read and handed to the worker thread, which sends it as soon as `flight` is answered with
+        every op applied or duplicate, in order: the next push leaves without waiting for this
+        thread. Meanwhile the batch answered before is settled. Any other answer (an error, 413,
+        out of order, rejected, unanswered) keeps the next batch back, and `flight` comes back to
         `_push` unsettled, which handles it as one push at a time. Never two pushes in flight: the
         service applies a device's ops in seq order. A crash between a push and its settling
         leaves its ops pending, sent again next run and answered duplicate.
+
+        Returns the last flight, unsettled, and when nothing was pending after it, the pull's
+        pages to come once it is answered clean (`_feed_after`).
         """
-        behind: tuple[_Flight, contract.PushResponse, dt.datetime] | None = None
+        behind: tuple[_Flight, _Answer] | None = None
         while True:
-            # Reading first: the worker thread starts the push while this thread waits on SQLite.
-            ahead: tuple[outbox.WireBatch, contract.DeviceStatusReport] | None = None
-            if len(flight.batch.ops) == self.batch:  # a short batch took every op pending
-                ahead = self._prepare(self.batch, after_seq=flight.batch.ops[-1][0])
+            ahead: _Flight | None = None
+            feeding: Future[PageFeed | None] | None = None
+            if len(flight.batch.ops) < self.batch:  # a short batch took every op pending
+                feeding = self._feed_after(worker, flight)
+            elif report.batches + 1 < MAX_BATCHES_PER_RUN:
+                batch, status = self._prepare(self.batch, after_seq=flight.batch.ops[-1][0])
+                if batch.ops:
+                    ahead = self._send(worker, batch, status, after=flight)
+                else:
+                    feeding = self._feed_after(worker, flight)
             if behind is not None:
-                answered, response, answered_at = behind
-                self._settle(_sort(answered.batch.ops, response, answered.sent_at, answered_at), report)
+                try:
+                    self._settle(_sort(behind[0].batch.ops, behind[1]), report)
+                except BaseException:
+                    _drop(feeding)
+                    raise
                 behind = None
-            if ahead is None or not ahead[0].ops:
-                return flight
+            if ahead is None:
+                return flight, feeding
             try:
-                response, answered_at = self._answer(flight, report)
+                answer = self._answer(flight, report)
             except SyncError:
-                return flight  # `_push` takes the same error from the same answer
-            if not _all_done(flight.batch.ops, response) or report.batches + 1 >= MAX_BATCHES_PER_RUN:
-                return flight
+                return flight, None  # `_push` takes the same error from the same answer; `ahead` stayed
+            if not answer.clean:
+                return flight, None  # `ahead` stayed: the worker saw this answer first
             report.batches += 1
             report.sent += len(flight.batch.ops)
-            behind = (flight, response, answered_at)
-            flight = self._send(worker, *ahead)
+            behind = (flight, answer)
+            flight = ahead
+
+    def _feed_after(self, worker: ThreadPoolExecutor, flight: _Flight) -> Future[PageFeed | None]:
+        """The pull's pages, fetched from the device's cursor once `flight` is answered clean (else None).
+
+        The worker thread starts the fetching right after the push's answer, without waiting for
+        this thread, which goes on to settle it; the pages are applied after that, in order.
+        """
+        cursor = current_cursor(self.db)
+
+        def start() -> PageFeed | None:
+            if not _went_clean(flight):
+                return None
+            return PageFeed(self.client, cursor, limit=PAGE_LIMIT, max_pages=MAX_PAGES_PER_RUN)
+
+        return worker.submit(start)
 
     def _prepare(self, limit: int, *, after_seq: int = 0) -> tuple[outbox.WireBatch, contract.DeviceStatusReport]:
         """The next pending ops after `after_seq`, and the queue's status once the ops up to it are settled."""
         with self.db.connect() as conn:
             return outbox.pending_batch(conn, limit=limit, after_seq=after_seq), self._status_report(conn, after_seq)
 
-    def _send(self, worker: ThreadPoolExecutor, batch: outbox.WireBatch, status: contract.DeviceStatusReport) -> _Flight:
-        """Push `batch` on the worker thread; the answer comes with the time it arrived."""
-        def push() -> tuple[contract.PushResponse, dt.datetime]:
-            response = self.client.push_body(batch.ops_json, status)
-            return response, self.now()
+    def _send(self, worker: ThreadPoolExecutor, batch: outbox.WireBatch, status: contract.DeviceStatusReport,
+              *, after: _Flight | None = None) -> _Flight:
+        """Push `batch` on the worker thread; with `after`, only once that push was answered clean.
 
-        return _Flight(batch, status, self.now(), worker.submit(push))
+        The worker runs one push after the other in the order given, so `after` has its answer
+        by the time this one's turn comes: the worker looks at it and sends, or sends nothing
+        (the answer is None), without waiting for the thread that prepared the batch.
+        """
+        ids = [_uuid_int(op_id) for _, op_id in batch.ops]
+
+        def push() -> _Answer | None:
+            if after is not None and not _went_clean(after):
+                return None
+            sent_at = self.now()
+            response = self.client.push_body(batch.ops_json, status)
+            return _Answer(response, sent_at, self.now(), _all_done(ids, response))
+
+        return _Flight(batch, status, worker.submit(push))
 
     @staticmethod
-    def _answer(flight: _Flight, report: SyncReport) -> tuple[contract.PushResponse, dt.datetime]:
+    def _answer(flight: _Flight, report: SyncReport) -> _Answer:
         """Wait for the push's answer (or its error), counting the time waited."""
         start = time.perf_counter()
         try:
-            return flight.answer.result()
+            answer = flight.answer.result()
         finally:
             report.push_wait_s += time.perf_counter() - start
+        if answer is None:
+            raise RuntimeError("a push held back (the one before it was not answered clean) was waited for")
+        return answer
 
     def _withhold(self, op: tuple[int, str], size: int, refusal: TooLarge, status: contract.DeviceStatusReport,
                   report: SyncReport) -> bool:
@@ -253,10 +326,27 @@ class SyncEngine:
         with self.db.connect() as conn:
             return driver(conn).execute("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
-    def _status_report(self, conn: object, after_seq: int = 0) -> contract.DeviceStatusReport:
-        raw = driver(conn)  # type: ignore[arg-type]
-        pending, oldest = raw.execute(
-            "SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending' AND seq > ?", (after_seq,)).fetchone()
+    def _status_report(self, conn: Connection, after_seq: int = 0) -> contract.DeviceStatusReport:
+        """The queue once the ops up to `after_seq` are settled: pending, parked, the oldest pending.
+
+        Counted in SQL when a batch is read from the queue's start. A long queue's pending ops
+        are then read once (`_Backlog`), while the first push is in flight, and the batches after
+        look up their place in that and count only the ops queued since, rather than counting
+        the rest of the queue again for each batch. Within the push phase only the engine settles
+        ops, and the pipeline reads ahead only past ops answered applied or duplicate, so the
+        backlog stays the truth.
+        """
+        raw = driver(conn)
+        if after_seq == 0:
+            self._backlog = None
+        elif self._backlog is None and self._pending_after > BACKLOG_BATCHES * self.batch:
+            self._backlog = _Backlog.read(raw)
+        if self._backlog is None:
+            pending, oldest = raw.execute(
+                "SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending' AND seq > ?", (after_seq,)).fetchone()
+        else:
+            pending, oldest = self._backlog.after(raw, after_seq)
+        self._pending_after = pending
         parked = raw.execute("SELECT count(*) FROM outbox WHERE state = 'parked'").fetchone()[0]
         return contract.DeviceStatusReport(
             pending=pending, parked=parked, app_version=self.app_version[:32],
@@ -310,12 +400,61 @@ class SyncEngine:
 
 @dataclass(slots=True)
 class _Flight:
-    """A push on its way: the batch, the status sent with it, when it left, and its answer to come."""
+    """A push on its way: the batch, the status sent with it, and its answer to come (None: not sent)."""
 
     batch: outbox.WireBatch
     status: contract.DeviceStatusReport
+    answer: Future[_Answer | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A push's answer, when the push left and when the answer came, and whether it is clean
+    (every op applied or duplicate, in the order sent)."""
+
+    response: contract.PushResponse
     sent_at: dt.datetime
-    answer: Future[tuple[contract.PushResponse, dt.datetime]]
+    answered_at: dt.datetime
+    clean: bool
+
+
+@dataclass(slots=True)
+class _Backlog:
+    """The pending ops' seqs in order, and for each the oldest occurred_at from it to the end.
+
+    occurred_at is stored as UTC ISO text of one width (microseconds), so text order is time
+    order, as SQLite's min() over it already relied on.
+    """
+
+    seqs: list[int]
+    oldest: list[str]
+    end: int
+    """The last seq read (0 when none was pending): ops after it were queued since."""
+
+    @classmethod
+    def read(cls, raw: sqlite3.Connection) -> _Backlog:
+        rows = raw.execute("SELECT seq, occurred_at FROM outbox WHERE state = 'pending' ORDER BY seq").fetchall()
+        oldest: list[str] = []
+        running = ""
+        for _, at in reversed(rows):
+            running = at if not running or at < running else running
+            oldest.append(running)
+        oldest.reverse()
+        seqs = [int(seq) for seq, _ in rows]
+        return cls(seqs, oldest, seqs[-1] if seqs else 0)
+
+    def after(self, raw: sqlite3.Connection, after_seq: int) -> tuple[int, str | None]:
+        """How many ops are pending after `after_seq`, and the oldest one's occurred_at."""
+        i = bisect.bisect_right(self.seqs, after_seq)
+        pending = len(self.seqs) - i
+        oldest = self.oldest[i] if i < len(self.oldest) else None
+        newer, newest_oldest = raw.execute(
+            "SELECT count(*), min(occurred_at) FROM outbox WHERE state = 'pending' AND seq > ?",
+            (max(self.end, after_seq),)).fetchone()
+        if newer:
+            pending += newer
+            oldest = newest_oldest if oldest is None or newest_oldest < oldest else oldest
+        return pending, oldest
 
 
 @dataclass(slots=True)
@@ -333,33 +472,60 @@ class _Sorted:
 _DONE = (contract.OpStatus.APPLIED, contract.OpStatus.DUPLICATE)
 
 
-def _all_done(ops: list[tuple[int, str]], response: contract.PushResponse) -> bool:
+def _uuid_int(op_id: str) -> int:
+    """An op_id's 128 bits, as `UUID.int` gives them: cheaper to compare than the UUID's text."""
+    return int(op_id.replace("-", ""), 16)
+
+
+def _all_done(ids: list[int], response: contract.PushResponse) -> bool:
     """Every op of the batch answered applied or duplicate, in the order sent (as the service answers)."""
     results = response.results
-    return len(results) == len(ops) and all(
-        r.status in _DONE and str(r.op_id) == op_id for (_, op_id), r in zip(ops, results, strict=True))
+    return len(results) == len(ids) and all(
+        r.status in _DONE and r.op_id.int == i for i, r in zip(ids, results, strict=True))
 
 
-def _sort(ops: list[tuple[int, str]], response: contract.PushResponse, sent_at: dt.datetime,
-          answered_at: dt.datetime) -> _Sorted:
+def _went_clean(flight: _Flight) -> bool:
+    """The push was answered (no error) with every op applied or duplicate, in order."""
+    answer = flight.answer
+    if not answer.done() or answer.cancelled() or answer.exception() is not None:
+        return False
+    result = answer.result()
+    return result is not None and result.clean
+
+
+def _drop(feeding: Future[PageFeed | None] | None) -> None:
+    """Stop the pages a push phase that failed had started fetching."""
+    feed = None if feeding is None else feeding.result()
+    if feed is not None:
+        feed.close()
+
+
+def _sort(ops: list[tuple[int, str]], answer: _Answer) -> _Sorted:
     """Sort each op of the batch by its answer; an op not answered stays pending, sent again next time."""
-    by_id = {str(r.op_id): r for r in response.results}
+    response, sent_at, answered_at = answer.response, answer.sent_at, answer.answered_at
     midpoint = sent_at + (answered_at - sent_at) / 2
     now = answered_at.isoformat(timespec="microseconds")
     out = _Sorted(offset_ms=int((response.server_time - midpoint).total_seconds() * 1000))
     counts = out.counts
+    if answer.clean:  # every op answered in order: no need to match them by op_id
+        for (seq, _), result in zip(ops, response.results, strict=True):
+            status = result.status.value
+            counts[status] = counts.get(status, 0) + 1
+            out.done.append((status, outbox.result_json(result.result), now, seq))
+        return out
+    by_id = {str(r.op_id): r for r in response.results}
     for seq, op_id in ops:
-        result = by_id.get(op_id)
-        if result is None:
+        found = by_id.get(op_id)
+        if found is None:
             continue
-        status = result.status
-        counts[status.value] = counts.get(status.value, 0) + 1
-        if status in _DONE:
-            out.done.append((status.value, outbox.result_json(result.result), now, seq))
-        elif status is contract.OpStatus.REJECTED:
-            out.refused.append((outbox.result_json(result.result), result.reason or "refused by the service", now, seq))
+        status_ = found.status
+        counts[status_.value] = counts.get(status_.value, 0) + 1
+        if status_ in _DONE:
+            out.done.append((status_.value, outbox.result_json(found.result), now, seq))
+        elif status_ is contract.OpStatus.REJECTED:
+            out.refused.append((outbox.result_json(found.result), found.reason or "refused by the service", now, seq))
         else:
-            out.waiting.append((result.reason or "waiting for an earlier op", seq))
-            if result.expected_seq is not None and result.expected_seq < seq:
-                out.resend_from.append((result.expected_seq, seq))
+            out.waiting.append((found.reason or "waiting for an earlier op", seq))
+            if found.expected_seq is not None and found.expected_seq < seq:
+                out.resend_from.append((found.expected_seq, seq))
     return out

@@ -17,10 +17,10 @@ A failed fetch raises a SyncError (edge_sync.errors); nothing of that page is ap
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,27 +144,95 @@ def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport,
     overlay.recompute(conn, stale_keys)
 
 
-def pull(client: SyncClient, engine: Engine, *, limit: int = 1000, max_pages: int | None = None,
-         now: Callable[[], dt.datetime] | None = None) -> PullReport:
+PAGE_LIMIT = 1000
+"""Changes asked for in one page."""
+
+
+class PageFeed:
+    """The change feed's pages from one cursor, fetched in order on a thread of their own.
+
+    Each page's fetch starts as soon as the page before it has come, without waiting for the
+    thread applying pages; at most two pages wait to be applied (`next`), so a slow device holds
+    back the fetching rather than filling its memory. The fetching ends after the last page (one
+    without more), after `max_pages`, at the first failed fetch (its error is raised by `next` in
+    the failed page's turn), or at `close`.
+    """
+
+    def __init__(self, client: SyncClient, cursor: str, *, limit: int = PAGE_LIMIT,
+                 max_pages: int | None = None) -> None:
+        self.cursor = cursor
+        self.limit = limit
+        self.max_pages = max_pages
+        self._client = client
+        self._ready: deque[contract.ChangesPage | BaseException] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._fetch, name="sync-pull", daemon=True)
+        self._thread.start()
+
+    def _fetch(self) -> None:
+        cursor, fetched = self.cursor, 0
+        while self.max_pages is None or fetched < self.max_pages:
+            try:
+                item: contract.ChangesPage | BaseException = self._client.changes(cursor, self.limit)
+            except BaseException as exc:  # handed to the applying thread, raised in this page's turn
+                item = exc
+            fetched += 1
+            with self._cond:
+                while len(self._ready) >= 1 and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._ready.append(item)
+                self._cond.notify_all()
+            if isinstance(item, BaseException) or not item.has_more:
+                return
+            cursor = item.next_cursor
+
+    def next(self) -> contract.ChangesPage:
+        """The next page in order, once fetched; a failed fetch's error in that page's turn."""
+        with self._cond:
+            while not self._ready:
+                self._cond.wait()
+            item = self._ready.popleft()
+            self._cond.notify_all()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop fetching; wait for a fetch under way to end (its page is dropped)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+
+def pull(client: SyncClient, engine: Engine, *, limit: int = PAGE_LIMIT, max_pages: int | None = None,
+         now: Callable[[], dt.datetime] | None = None, feed: PageFeed | None = None) -> PullReport:
     """Pull pages until the service has nothing more (or `max_pages`), applying each atomically.
 
-    The next page is fetched on a worker thread while this one is applied (its cursor is this
-    page's next cursor); pages are applied one after the other, in order. A fetch that failed
-    raises when its page's turn comes, after the pages before it were applied and committed.
+    The pages are fetched ahead on their own thread while they are applied (`PageFeed`), and
+    applied one after the other, in order. A fetch that failed raises when its page's turn
+    comes, after the pages before it were applied and committed. `feed`: one started earlier
+    (the sync engine starts it while it settles its last push); it is used when it starts from
+    the device's cursor with `limit` and `max_pages`, else a new one is started. Either way
+    it is closed on return.
     """
     report = PullReport(cursor=current_cursor(engine))
     clock = now or (lambda: dt.datetime.now(dt.UTC))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as fetcher:
-        coming: Future[contract.ChangesPage] | None = None
+    if feed is not None and (feed.cursor, feed.limit, feed.max_pages) != (report.cursor, limit, max_pages):
+        feed.close()
+        feed = None
+    if feed is None:
+        feed = PageFeed(client, report.cursor, limit=limit, max_pages=max_pages)
+    try:
         while max_pages is None or report.pages < max_pages:
             start = time.perf_counter()
             try:
-                page = client.changes(report.cursor, limit) if coming is None else coming.result()
+                page = feed.next()
             finally:
                 report.wait_s += time.perf_counter() - start
-            coming = None
-            if page.has_more and (max_pages is None or report.pages + 1 < max_pages):
-                coming = fetcher.submit(client.changes, page.next_cursor, limit)
             with UnitOfWork(engine) as uow:
                 apply_page(uow.conn, page, report, clock())
                 uow.conn.execute(update(_state).where(_state.c.id == 1).values(
@@ -177,4 +245,6 @@ def pull(client: SyncClient, engine: Engine, *, limit: int = 1000, max_pages: in
             if not page.has_more:
                 report.complete = True
                 break
+    finally:
+        feed.close()
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ from app.domain.context import FakeClock
 from edge_sync import contract
 from edge_sync.client import SyncClient
 from edge_sync.db import driver
+from edge_sync.engine import SyncEngine, SyncReport
 from edge_sync.errors import Offline
+from edge_sync import pull as pull_module
 from edge_sync.pull import current_cursor, pull
 from edge_sync.uow import UnitOfWork
 from server_stub import tables as t
@@ -81,6 +84,14 @@ class Watch(httpx.BaseTransport):
         self.inner = httpx.HTTPTransport()
         self.fault, self.fault_at = fault, fault_at
         self.pushes: list[list[int]] = []
+        self.statuses: list[dict[str, Any]] = []
+        """The device_status each push carried."""
+        self.arrived: list[float] = []
+        """When each push reached the transport (time.monotonic)."""
+        self.on_push: Callable[[int], None] | None = None
+        """Called with each push's number (1, 2, ...) as it arrives, before it is forwarded."""
+        self.hold_after_every_push = False
+        """Take `hold_after_push` after every push answered, the last one's too (a page lets go)."""
         self.pages: list[tuple[str, str, bool]] = []
         """(cursor asked for, next cursor answered, has_more) of each page fetched."""
         self.in_flight = self.most_in_flight = 0
@@ -104,12 +115,17 @@ class Watch(httpx.BaseTransport):
     def _push(self, request: httpx.Request) -> httpx.Response:
         if self.hold_after_push is not None:
             self.hold_after_push.release()
-        ops = json.loads(request.content)["ops"]
+        body = json.loads(request.content)
+        ops = body["ops"]
         with self.guard:
+            self.arrived.append(time.monotonic())
             self.pushes.append([op["seq"] for op in ops])
+            self.statuses.append(body["device_status"])
             n = len(self.pushes)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        if self.on_push is not None:
+            self.on_push(n)
         try:
             if n == self.fault_at and self.fault is not None:
                 return self._fail(request, ops)
@@ -117,7 +133,8 @@ class Watch(httpx.BaseTransport):
         finally:
             with self.guard:
                 self.in_flight -= 1
-        if self.hold_after_push is not None and len(ops) == BATCH and response.status_code == 200:
+        if (self.hold_after_push is not None and (len(ops) == BATCH or self.hold_after_every_push)
+                and response.status_code == 200):
             self.hold_after_push.take()
         return response
 
@@ -139,6 +156,8 @@ class Watch(httpx.BaseTransport):
     def _page(self, request: httpx.Request) -> httpx.Response:
         if self.hold_after_page is not None:
             self.hold_after_page.release()
+        if self.hold_after_every_push and self.hold_after_push is not None:
+            self.hold_after_push.release()
         with self.guard:
             n = len(self.pages) + 1
             if n == self.fail_page:
@@ -208,6 +227,18 @@ def queue_putaways(h: Handheld, n: int) -> None:
         uow.commit()
 
 
+def queue_at(h: Handheld, times: list[dt.datetime], nowhere: frozenset[int] | set[int] = frozenset()) -> None:
+    """Queue a putaway of one mug for each time, occurred then; those at the indexes in `nowhere`
+    go to a location the service does not know, and are refused."""
+    with UnitOfWork(h.device.engine) as uow:
+        for i, at in enumerate(times):
+            uow.append_op(contract.OpType.PUTAWAY_CONFIRM, contract.PutawayConfirmPayload(
+                item_id="item-mug", qty=1, from_location_id="loc-dock-1",
+                to_location_id="loc-nowhere" if i in nowhere else "loc-stg-1"),
+                user_id="u-assoc", session_id="s-pipe", occurred_at=at)
+        uow.commit()
+
+
 def service_seqs(service: Service, device_id: str) -> list[int]:
     """The seqs of the device's ops the service stored, in order (one row per op applied)."""
     with service.app.state.services.engine.connect() as conn:
@@ -241,6 +272,93 @@ def test_a_drain_sends_the_next_batch_while_settling_the_last_one_push_at_a_time
     assert service_seqs(service, "dev-pipe") == list(range(1, 24))
     assert [r["state"] for r in outbox_rows(h.device.engine)] == ["applied"] * 23
     assert service.balance("item-mug", "loc-stg-1") == 23
+
+
+def test_the_next_push_leaves_on_a_clean_answer_without_waiting_for_the_engine_to_take_it(
+        service: Service, make: Callable[..., Handheld], monkeypatch: pytest.MonkeyPatch) -> None:
+    watch = Watch()
+    h = make(service.url, watch)
+    queue_putaways(h, 4 * BATCH + 3)
+    taken: dict[int, float] = {}
+    take = SyncEngine._answer
+
+    def slow_to_take(flight: Any, report: SyncReport) -> Any:
+        """The engine's thread comes late for each answer, as when something else holds the CPU."""
+        time.sleep(0.2)
+        answer = take(flight, report)
+        taken[flight.batch.ops[0][0]] = time.monotonic()
+        return answer
+
+    monkeypatch.setattr(SyncEngine, "_answer", staticmethod(slow_to_take))
+    [report] = drain(h)
+    assert report.applied == 4 * BATCH + 3 and watch.most_in_flight == 1
+    assert [p[0] for p in watch.pushes] == list(range(1, 24, BATCH))
+    # Each push after the first had left before the engine's thread took the answer to the one before.
+    for before, arrived in zip(watch.pushes, watch.arrived[1:], strict=False):
+        assert arrived < taken[before[0]]
+
+
+@pytest.mark.parametrize("queued", [4 * BATCH + 3, 4 * BATCH])
+def test_the_pull_asks_for_its_first_page_while_the_last_batch_is_settled(
+        queued: int, service: Service, make: Callable[..., Handheld]) -> None:
+    watch = Watch()
+    h = make(service.url, watch)
+    queue_putaways(h, queued)
+    watch.hold_after_push = DeviceLock(h.device.engine)
+    watch.hold_after_every_push = True
+    [report] = drain(h)
+    assert report.applied == queued and report.pull_complete
+    # Every batch, the last one too, was settled after the next request (a push, or the first page) left.
+    assert watch.hold_after_push.released_by_next == [True] * len(watch.pushes)
+    assert watch.pages[0][0] == "" and current_cursor(h.device.engine) == watch.pages[-1][1]
+    assert [r["state"] for r in outbox_rows(h.device.engine)] == ["applied"] * queued
+    assert all(r["feed_seen"] for r in outbox_rows(h.device.engine))
+
+
+def test_no_page_is_asked_for_early_when_the_last_answer_is_not_clean(
+        service: Service, make: Callable[..., Handheld]) -> None:
+    watch = Watch(fault="out_of_order", fault_at=2)
+    h = make(service.url, watch)
+    queue_putaways(h, BATCH + 2)  # push 2 is the last, and the service answers it out of order
+    report = h.sync.run_once()
+    assert report.out_of_order == 2 and not report.drained
+    # The pull came after the push phase, from the cursor, once.
+    assert [c for c, _, _ in watch.pages][:1] == [""] and len(watch.pushes) == 2
+    drain(h)
+    assert [r["state"] for r in outbox_rows(h.device.engine)] == ["applied"] * (BATCH + 2)
+
+
+def test_each_push_tells_the_truth_of_the_queue_pending_parked_and_oldest(
+        service: Service, make: Callable[..., Handheld]) -> None:
+    watch = Watch()
+    h = make(service.url, watch)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ops = 12 * BATCH  # more than the engine counts again in SQL for each batch
+    times = [now - dt.timedelta(minutes=ops - i) for i in range(ops)]
+    times[7 * BATCH + 2] = now - dt.timedelta(days=1)  # the device's clock was set back for one op
+    queue_at(h, times, nowhere={2})  # seq 3: the service refuses it, the device parks it
+    late = [now - dt.timedelta(days=2), now]
+
+    def queue_late(n: int) -> None:
+        if n == 3:  # while the run is under way: two more, one older than any
+            queue_at(h, late)
+
+    watch.on_push = queue_late
+    [report] = drain(h)
+    assert report.parked == 1 and report.applied == ops + 1
+    occurred = dict(enumerate(times + late, start=1))
+    late_seqs = {ops + 1, ops + 2}
+    for push, status in zip(watch.pushes, watch.statuses, strict=True):
+        assert status["parked"] == (0 if push[0] == 1 else 1)
+        # What was pending from this push's first op on, with or without the two queued during the run.
+        rest = {seq: at for seq, at in occurred.items() if seq >= push[0] and (seq != 3 or push[0] == 1)}
+        if push[0] not in late_seqs and status["pending"] == len(rest) - len(late_seqs):
+            rest = {seq: at for seq, at in rest.items() if seq not in late_seqs}
+        assert status["pending"] == len(rest)
+        assert dt.datetime.fromisoformat(status["oldest_pending_at"]) == min(rest.values())
+    # The two queued during the run were counted from the push read after they were queued.
+    assert watch.statuses[4]["pending"] == len([s for s in occurred if s >= watch.pushes[4][0]])
+    assert [p for push in watch.pushes for p in push] == sorted(occurred)
 
 
 @pytest.mark.parametrize("fault", ["out_of_order", "too_large", "unreachable", "answer_lost"])
@@ -287,6 +405,29 @@ def test_the_pull_fetches_the_next_page_while_applying_this_one_in_order(
     whole, plain_client = fresh(service.url, httpx.HTTPTransport(), "dev-whole")
     pull(plain_client, whole, limit=1000)
     assert device_state(engine) == device_state(whole)
+
+
+def test_the_pull_fetches_ahead_without_waiting_for_pages_to_be_taken_two_at_most(
+        service: Service, make: Callable[..., Handheld], fresh: Callable[..., tuple[Engine, SyncClient]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    drain_twelve(service, make)
+    watch = Watch()
+    engine, client = fresh(service.url, watch, "dev-ahead")
+    fetched_when_applied: list[int] = []
+    apply = pull_module.apply_page
+
+    def slow_apply(conn: Connection, page: contract.ChangesPage, report: Any, now: dt.datetime) -> None:
+        time.sleep(0.15)  # a slow device: the fetching goes on meanwhile, up to two pages ahead
+        apply(conn, page, report, now)
+        fetched_when_applied.append(len(watch.pages))
+
+    monkeypatch.setattr(pull_module, "apply_page", slow_apply)
+    report = pull(client, engine, limit=PAGE)
+    total = report.pages
+    assert report.complete and total == len(watch.pages) >= 5
+    assert fetched_when_applied == [min(n + 2, total) for n in range(1, total + 1)]
+    assert [c for c, _, _ in watch.pages] == [""] + [n for _, n, _ in watch.pages[:-1]]
+    assert current_cursor(engine) == watch.pages[-1][1]
 
 
 def test_a_failed_prefetch_raises_on_its_turn_and_the_pull_resumes_where_it_stopped(
