@@ -21,11 +21,13 @@ place, which the service records as rejected. The op itself is never sent; a per
 
 Pushes overlap the device's work with the service's. One push is in flight at a time, on a worker
 thread (the service applies a device's ops in seq order); meanwhile the engine reads the next
-batch and settles the one answered before. An answer of only applied and duplicate lets the next
-batch go at once; any other answer (an error, 413, out of order, rejected, an op unanswered) is
-handled as above, one push at a time. Each batch is settled in its own transaction: a crash
-between a push and its settling leaves the ops pending, sent again and answered duplicate. The
-pull likewise fetches the next page while it applies one (edge_sync.pull).
+batch, hands it to the worker, and settles the one answered before. An answer of only applied
+and duplicate, in order, lets the worker send the next batch at once, without waiting for the
+engine's thread; any other answer (an error, 413, out of order, rejected, an op unanswered) keeps
+it back and is handled as above, one push at a time. Each batch is settled in its own
+transaction: a crash between a push and its settling leaves the ops pending, sent again and
+answered duplicate. When the last batch is answered clean, the pull's pages are asked for while
+it is settled; the pull fetches pages ahead while it applies them (edge_sync.pull).
 """
 
 from __future__ import annotations

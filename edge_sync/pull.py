@@ -144,8 +144,12 @@ def apply_page(conn: Connection, page: contract.ChangesPage, report: PullReport,
     overlay.recompute(conn, stale_keys)
 
 
-PAGE_LIMIT = 1000
-"""Changes asked for in one page."""
+PAGE_LIMIT = 2000
+"""Changes asked for in one page (the service gives at most 5,000). Each page costs the service a
+query and the device a transaction and its commit besides its changes: after draining 10,000 ops,
+the pull took ~40 ms less in pages of 2,000 than of 1,000 (6 pages, not 11; bench/drain.py), and
+the first sync of the seeded store as long (~0.78 s). Up to three pages are held at once (one
+applied, two fetched ahead)."""
 
 
 class PageFeed:
