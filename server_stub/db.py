@@ -410,7 +410,7 @@ _CHECK_TIMES = (
 )
 
 
-def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _utc_text_or(proc: Callable[[Any], Any]) -> tuple[Callable[[Any], Any], Callable[[str], str] | None]:
     """A SQLite time column's converter with a fast path for UTC datetimes (nearly all of them).
 
     `proc` (the column type's own: UTCDateTime, then SQLAlchemy's SQLite DATETIME) turns a UTC
@@ -419,6 +419,9 @@ def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     values (so a change of storage format upstream falls back rather than mixing formats); any other
     value (naive, another zone, None) goes through `proc`. A UTC time is `dt.UTC`'s, or any other
     zone at offset zero: the times of a parsed request carry pydantic's own UTC zone object.
+
+    The second function gives the same text from an aware time's UTC isoformat already made (the
+    fingerprint makes it for every op), under the same check; None where the fast path is not used.
     """
     utc, zero = dt.UTC, dt.timedelta(0)
 
@@ -429,9 +432,17 @@ def _utc_text_or(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return value.isoformat(" ", "microseconds")[:-6]
         return proc(value)
 
-    if all(fast(v) == proc(v) for v in _CHECK_TIMES):
-        return fast
-    return proc
+    if all(fast(v) == proc(v) == _naive_text_of_utc_iso(v.astimezone(utc).isoformat()) for v in _CHECK_TIMES):
+        return fast, _naive_text_of_utc_iso
+    return proc, None
+
+
+def _naive_text_of_utc_iso(iso: str) -> str:
+    """`YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00` (isoformat leaves out zero microseconds) as the naive
+    `YYYY-MM-DD HH:MM:SS.ffffff` SQLite stores."""
+    if len(iso) == 32:
+        return f"{iso[:10]} {iso[11:26]}"
+    return f"{iso[:10]} {iso[11:19]}.000000"
 
 
 Memo = dict[str, dict[int, tuple[Any, Any]]]
@@ -457,6 +468,7 @@ class FastInsert:
         )
         self.values = operator.itemgetter(*self.columns)
         self.converters: list[tuple[int, Callable[[Any], Any], str | None]] = []
+        self.from_utc_iso: dict[str, Callable[[str], str]] = {}
         for i, c in enumerate(table.columns):
             proc: Callable[[Any], Any] | None = (
                 _json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
@@ -465,7 +477,9 @@ class FastInsert:
                 continue
             is_time = isinstance(c.type, sa.DateTime) or isinstance(getattr(c.type, "impl", None), sa.DateTime)
             if is_time and dialect.name == "sqlite":
-                proc = _utc_text_or(proc)
+                proc, from_iso = _utc_text_or(proc)
+                if from_iso is not None:
+                    self.from_utc_iso[c.name] = from_iso
             # A batch repeats the same timestamps and op ids (an op's row, its ledger rows, its ERP
             # event) many times, as the very same objects: convert each object once, per column
             # type (every column of one type converts alike). A memo may also come seeded with
@@ -485,7 +499,25 @@ class FastInsert:
             raise ValueError(f"column {column} is not converted through the memo")
         seen = memo.setdefault(shared, {})
         for v in values:
-            seen[id(v)] = (v, proc(v))
+            hit = seen.get(id(v))
+            if hit is None or hit[0] is not v:  # the same object in two columns is converted once
+                seen[id(v)] = (v, proc(v))
+
+    def seed_times(self, memo: Memo, column: str, values: Sequence[dt.datetime], utc_isos: Sequence[str]) -> None:
+        """`seed` for a time column, given each value's `astimezone(dt.UTC).isoformat()` made already:
+        where the column stores the text the fast path makes, an aware value's text is reshaped from
+        that isoformat rather than formatted again."""
+        from_iso = self.from_utc_iso.get(column)
+        if from_iso is None:
+            self.seed(memo, column, values)
+            return
+        proc, shared = self.by_name[column]
+        assert shared is not None
+        seen = memo.setdefault(shared, {})
+        for v, iso in zip(values, utc_isos, strict=True):
+            hit = seen.get(id(v))
+            if hit is None or hit[0] is not v:
+                seen[id(v)] = (v, from_iso(iso) if type(v) is dt.datetime and v.tzinfo is not None else proc(v))
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]], memo: Memo | None = None) -> None:
         """Insert the rows (dicts keyed by column name; a missing column is NULL, a None JSON is null).

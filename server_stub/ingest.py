@@ -64,15 +64,16 @@ REUSED_OP_ID = "op_id reused with a different payload"
 _ATTEMPTS = 5
 
 
-def fingerprint(op: Op) -> str:
+def fingerprint(op: Op, occurred_iso: str | None = None) -> str:
     """sha256 of the op's canonical JSON (sorted keys, no spaces): same op, same fingerprint.
 
     Every field of the envelope is covered (none is volatile: a resend is the very same op), with
-    the payload as the device wrote it, keys sorted.
+    the payload as the device wrote it, keys sorted. `occurred_iso`, when given, is
+    `utc_iso(op.occurred_at)` made already.
     """
     # Keys in sorted order, as `canonical_json` sorts them; only the payload needs sorting.
     envelope = {
-        "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id, "occurred_at": utc_iso(op.occurred_at),
+        "clock_offset_ms": op.clock_offset_ms, "device_id": op.device_id, "occurred_at": occurred_iso or utc_iso(op.occurred_at),
         "op_id": str(op.op_id), "payload": op.payload, "schema_version": op.schema_version, "seq": op.seq,
         "session_id": op.session_id, "store_id": op.store_id, "type": op.type.value, "user_id": op.user_id,
     }
@@ -290,7 +291,8 @@ class Ingestor:
                     f"op {op.op_id} says it was made by device {op.device_id[:64]}, but this push is signed by device "
                     f"{device_id}: a device pushes only its own ops, under its own device id. Nothing was applied",
                 )
-        fps = [fingerprint(op) for op in request.ops]
+        isos = [utc_iso(op.occurred_at) for op in request.ops]
+        fps = [fingerprint(op, iso) for op, iso in zip(request.ops, isos, strict=True)]
         with read_transaction(self.engine) as conn:
             # Ops come in seq order: when the last is new, the batch is not a resend, and the write
             # path reads what is stored (under the lock) anyway.
@@ -305,7 +307,7 @@ class Ingestor:
         # Validation does not depend on the store's state: done before taking its lock.
         payloads = [_parse(op) for op in request.ops]
         effective = [_effective_at(op) for op in request.ops]
-        memo = self._seeded(request.ops, effective)
+        memo = self._seeded(request.ops, isos, effective)
         force_savepoints = look_up_all = False
         for attempt in range(_ATTEMPTS):
             try:
@@ -320,13 +322,15 @@ class Ingestor:
                 log.info("integrity error on a push to %s; retrying the batch", store_id)
         raise RuntimeError("unreachable")  # pragma: no cover
 
-    def _seeded(self, ops: Sequence[Op], effective: list[dt.datetime]) -> Memo:
+    def _seeded(self, ops: Sequence[Op], isos: list[str], effective: list[dt.datetime]) -> Memo:
         """The conversions an op's rows need (its id, times, payload), made before the store's lock is
-        taken, so that the time under it is shorter (the ops of other pushes wait for it)."""
+        taken, so that the time under it is shorter (the ops of other pushes wait for it). `isos` are
+        the ops' times in UTC as the fingerprints wrote them: on SQLite the stored text is cut from
+        them; an effective time that is the op's own time object is converted with it."""
         memo: Memo = {}
         writer = fast_writer(self.engine.dialect, t.ops)
         writer.seed(memo, "op_id", [op.op_id for op in ops])
-        writer.seed(memo, "occurred_at", [op.occurred_at for op in ops])
+        writer.seed_times(memo, "occurred_at", [op.occurred_at for op in ops], isos)
         writer.seed(memo, "effective_at", effective)
         writer.seed(memo, "payload", [op.payload for op in ops])
         return memo

@@ -87,3 +87,34 @@ def test_a_utc_time_takes_the_fast_path_on_sqlite() -> None:
     parsed = Op.model_validate_json(_OP_JSON).occurred_at
     assert procs["occurred_at"](parsed) == "2026-03-29 01:30:05.000011"
     assert procs["recorded_at"](dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC)) == "2026-03-29 01:30:05.000000"
+
+
+def test_times_seeded_from_their_utc_isoformat_are_stored_as_a_core_insert_stores_them(database_url: str) -> None:
+    """The ingest seeds an op's stored time from the UTC isoformat its fingerprint made (cut, on
+    SQLite's fast path): for times in UTC, in another zone, with and without microseconds, and a
+    naive one (taken as UTC by the column, converted the slow way), what is stored is Core's."""
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    times = [
+        Op.model_validate_json(_OP_JSON).occurred_at,
+        dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 3, 30, 5, 250000, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(999, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        dt.datetime(2026, 3, 29, 1, 30, 5, 9),
+    ]
+    isos = [at.astimezone(dt.UTC).isoformat() if at.tzinfo is not None else "not used for a naive time" for at in times]
+    op_id = uuid.uuid4()
+    try:
+        memo: Memo = {}
+        writer = fast_writer(engine.dialect, t.ledger)
+        writer.seed_times(memo, "effective_at", times, isos)
+        assert (engine.dialect.name == "sqlite") == ("effective_at" in writer.from_utc_iso)
+        with engine.begin() as conn:
+            for n, at in enumerate(times):
+                fast_insert(conn, t.ledger, _rows(op_id, at, 10 + n), memo)
+                conn.execute(sa.insert(t.ledger), _rows(op_id, at, 20 + n))
+        with engine.connect() as conn:
+            raw: dict[int, object] = dict(conn.exec_driver_sql("SELECT entry_seq, effective_at FROM ledger").all())
+    finally:
+        engine.dispose()
+    assert [raw[10 + n] for n in range(len(times))] == [raw[20 + n] for n in range(len(times))]
