@@ -134,6 +134,7 @@ def _serve_app(device: object, port: int, base_url: str = "") -> int:
     )
     from app.ui.manager import build_manager
     from app.ui.shell import build_shell
+    from edge_sync import heap
     from edge_sync.client import SyncClient
     from edge_sync.errors import SyncError
     from edge_sync.pull import pull
@@ -162,6 +163,7 @@ def _serve_app(device: object, port: int, base_url: str = "") -> int:
     print(f"Associate (handheld): http://127.0.0.1:{port}/   (badge BADGE-1001)", flush=True)
     print(f"Manager (tablet):     http://127.0.0.1:{port}{MANAGER_ROUTE}   (a manager badge, e.g. BADGE-2001)", flush=True)
     print("Ctrl+C stops.", flush=True)
+    heap.settle()  # what startup built lives as long as the process (edge_sync.heap)
     try:
         ft.run(main, view=None, host="127.0.0.1", port=port, no_cdn=True)
     finally:

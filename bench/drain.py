@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from edge_sync import contract, outbox
+from edge_sync import contract, heap, outbox
 from edge_sync.client import M, SyncClient
 from edge_sync.db import open_device_database
 from edge_sync.engine import BATCH, SyncEngine
@@ -148,11 +148,13 @@ def drain_child(db: str, url: str, store_id: str, batch: int, key_dir: str) -> d
     """In the device process: run the engine until all is pushed, settled and pulled; the figures.
 
     Requests are signed with the device's enrolled key, read from `key_dir` like a device reads its own.
+    The process settles its collector once wired, as the app's entry points do (edge_sync.heap).
     """
     engine = open_device_database(db)
     with engine.connect() as conn:
         device_id = conn.exec_driver_sql("SELECT device_id FROM sync_state").scalar_one()
     signer = device_signer(Path(key_dir), store_id, device_id)
+    heap.settle()
     with httpx.Client(base_url=url, timeout=60, auth=signer) as http:
         client = _TimedClient(http, store_id=store_id)
         sync = SyncEngine(engine, client, batch=batch)
