@@ -14,7 +14,7 @@ import flet as ft
 
 from app.bootstrap import build_device, receiving_view_model, shell_view_model, start_checkpointer, start_sync
 from app.ui.shell import build_shell
-from edge_sync import heap
+from edge_sync.heap import settle as settle_heap
 
 STORE_ID = os.environ.get("BACKROOM_STORE_ID", "store-001")
 DEVICE_ID = os.environ.get("BACKROOM_DEVICE_ID", "handheld-1")
@@ -40,5 +40,5 @@ def main(page: ft.Page) -> None:
 
 
 if __name__ == "__main__":
-    heap.settle()  # what startup built lives as long as the process (edge_sync.heap)
+    settle_heap()  # what startup built lives as long as the process (edge_sync.heap)
     ft.run(main)
