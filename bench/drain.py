@@ -51,7 +51,7 @@ from edge_sync.uow import UnitOfWork
 from server_stub.db import create_engine_for, migrate
 from server_stub.masterdata import load_master_data
 from server_stub.seed import generate_store
-from bench.support import device_signer, enrolled_device, free_port, peak_rss_mb, serving
+from bench.support import device_signer, enrolled_device, free_port, interpreter, peak_rss_mb, serving
 
 DRAIN_STORE = "bench-drain"
 SINGLE_STORE = "bench-single"
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     drain_ops_s = drain["ops"] / drain["seconds"]
     single_ops_s = single["ops"] / single["seconds"]
     print(f"drain: {n_ops:,} putaway ops queued offline, drained by SyncEngine in batches of {batch} over loopback HTTP"
-          f" to `backroom server` (SQLite), in a fresh device process; python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+          f" to `backroom server` (SQLite), in a fresh device process; {interpreter()}, {os.cpu_count()} CPUs")
     print(f"{'measure':<40} {'figure':>12}   reference")
     print(f"{'drain ops/s (push, settle, pull)':<40} {drain_ops_s:>12,.0f}   target >= {TARGET_DRAIN_OPS_S:,};"
           f" one per request: {single_ops_s:,.0f} ops/s ({n_single:,} ops), x{drain_ops_s / single_ops_s:.1f}")

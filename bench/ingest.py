@@ -62,7 +62,7 @@ from server_stub import tables as t
 from server_stub.db import add_to, create_engine_for, fast_insert, migrate
 from server_stub.ingest import fingerprint
 from server_stub.masterdata import load_master_data
-from bench.support import enrolled_device, free_port, serving
+from bench.support import enrolled_device, free_port, interpreter, serving
 
 STORE = "BENCH-1"
 ITEMS = 200
@@ -423,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
                 drop_schemas(args.pg_url, pg[2])
 
     print(f"ingest: {n_ops} putaway ops in batches of {args.batch}, {args.devices} devices pushing at once, loopback HTTP, "
-          f"the service with {args.workers} worker process(es)")
+          f"the service with {args.workers} worker process(es); {interpreter()}")
     print(f"{'backend':<11} {'applied ops/s':>14} {'dup ops/s':>10} {'ceiling ops/s':>14} {'ratio':>6} {'p99 batch ms':>13}"
           f" {'bare ops/s':>11} {'of bare':>8}")
     for f in results:

@@ -106,3 +106,18 @@ def device_signer(key_dir: Path, store_id: str, device_id: str) -> RequestSigner
     if key is None:
         raise RuntimeError(f"no key for device {store_id}/{device_id} in {key_dir}: enrol it first")
     return RequestSigner(store_id, device_id, key)
+
+
+def interpreter() -> str:
+    """The interpreter running the benchmark (and the service it starts): its version, and the base
+    interpreter's real path (a virtual environment's python is a link to it).
+
+    Figures depend on its build: on this machine Debian's own python3.11 (a static interpreter)
+    runs the service ~25 % faster than a source build that loads libpython3.11.so
+    (bench/RESULTS.md, 2026-11-23).
+    """
+    import os
+    import sys
+
+    base = getattr(sys, "_base_executable", sys.executable)
+    return f"python {sys.version.split()[0]} ({os.path.realpath(base)})"
