@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def device_engine(tmp_path: Path) -> Engine:
+def device_engine(tmp_path: Path) -> Iterator[Engine]:
     """A real SQLite device database at head, registered to the test store, with its master data."""
     engine = open_device_database(tmp_path / "device.db")
     with UnitOfWork(engine) as uow:

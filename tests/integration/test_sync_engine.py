@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ from edge_sync.status import read_status
 from edge_sync.uow import UnitOfWork
 from tests.conftest import outbox_rows
 from tests.fixtures.store import MUG_EACH, TEA
-from tests.support.sync_stack import Handheld, Service, handheld, running_service
+from tests.support.sync_stack import Handheld, Service, handhelds, running_service
 
 
 @pytest.fixture
@@ -55,17 +54,8 @@ class LoseResponses(httpx.BaseTransport):
 @pytest.fixture
 def make(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., Handheld]]:
     """Build handhelds for the test; their HTTP clients are closed at the end."""
-    made: list[Handheld] = []
-
-    def _make(url: str, **kw: Any) -> Handheld:
-        h = handheld(tmp_path, url, clock=clock, **kw)
-        made.append(h)
-        return h
-
-    yield _make
-    for h in made:
-        h.http.close()
-        h.device.engine.dispose()
+    with handhelds(tmp_path, clock) as new:
+        yield new
 
 
 def _receive_and_close(h: Handheld) -> None:

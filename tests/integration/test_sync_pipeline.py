@@ -37,7 +37,7 @@ from server_stub import tables as t
 from tests.conftest import outbox_rows
 from tests.fixtures.store import STORE_ID
 from tests.support.live_server import signed_for
-from tests.support.sync_stack import Handheld, Service, handheld, running_service
+from tests.support.sync_stack import Handheld, Service, handhelds, running_service
 
 BATCH = 5
 HOLD_S = 2.0
@@ -183,19 +183,14 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 @pytest.fixture
 def make(tmp_path: Path) -> Iterator[Callable[..., Handheld]]:
-    made: list[Handheld] = []
-    clock = FakeClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    with handhelds(tmp_path, FakeClock(dt.datetime.now(dt.UTC).replace(microsecond=0))) as new:
 
-    def _make(url: str, transport: httpx.BaseTransport, name: str = "dev-pipe") -> Handheld:
-        h = handheld(tmp_path, url, name=name, clock=clock, transport=transport)
-        h.sync.batch = BATCH
-        made.append(h)
-        return h
+        def _make(url: str, transport: httpx.BaseTransport, name: str = "dev-pipe") -> Handheld:
+            h = new(url, name=name, transport=transport)
+            h.sync.batch = BATCH
+            return h
 
-    yield _make
-    for h in made:
-        h.http.close()
-        h.device.engine.dispose()
+        yield _make
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,3 +77,22 @@ def handheld(tmp_path: Path, service_url: str, *, name: str, clock: FakeClock, u
     pull(client, device.engine)
     sync = SyncEngine(device.engine, client, clock=clock.now)
     return Handheld(device, sync, http, Actor(user_id=user_id, session_id=f"s-{name}", role=role, device_id=name))
+
+
+@contextlib.contextmanager
+def handhelds(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., Handheld]]:
+    """A maker of handhelds (`handheld`'s arguments after the path and clock) for one test; their
+    HTTP clients are closed and their databases let go at the end."""
+    made: list[Handheld] = []
+
+    def make(service_url: str, **kw: Any) -> Handheld:
+        h = handheld(tmp_path, service_url, clock=clock, **kw)
+        made.append(h)
+        return h
+
+    try:
+        yield make
+    finally:
+        for h in made:
+            h.http.close()
+            h.device.engine.dispose()
