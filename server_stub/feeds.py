@@ -87,7 +87,8 @@ def read_changes(conn: Connection, store_id: str, cursor: str | None, limit: int
     ):
         entries.append((seq, Change(kind=ChangeKind(kind), key=key, data=data)))
     m = marker(conn)
-    op_id_text, time_text, result_of = _uuid_loader(conn), _Memo(_iso_loader(conn)), _json_loader(conn)
+    op_id_text, time_text = _uuid_loader(conn), _remembered(_iso_loader(conn))
+    result_of = _remembered(loader(conn, op.c.result))
     for change_seq, op_id, seq, status, reason, result, recorded_at in conn.exec_driver_sql(
         "SELECT change_seq, op_id, seq, status, reason, result, recorded_at FROM ops"
         f" WHERE store_id = {m} AND change_seq > {m} ORDER BY change_seq LIMIT {m}",
@@ -136,21 +137,22 @@ def _change(kind: ChangeKind, key: str, data: dict[str, Any]) -> Change:
     return change
 
 
-class _Memo:
-    """A conversion remembered by value: a page's ops share a few push times, and their ids are
-    each converted once."""
+def _remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, each distinct value converted once a page: a page's ops share a few push times, and
+    most results are the same text (`{}`); the entries holding one share its value, which is only
+    serialised. An unhashable value (PostgreSQL hands JSON over parsed) is converted as it comes."""
+    seen: dict[Any, Any] = {}
 
-    __slots__ = ("_convert", "_seen")
+    def remembered(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            found = seen[value] = convert(value)
+            return found
+        except TypeError:
+            return convert(value)
 
-    def __init__(self, convert: Callable[[Any], str]) -> None:
-        self._convert = convert
-        self._seen: dict[Any, str] = {}
-
-    def __call__(self, value: Any) -> str:
-        text = self._seen.get(value)
-        if text is None:
-            text = self._seen[value] = self._convert(value)
-        return text
+    return remembered
 
 
 def _uuid_loader(conn: Connection) -> Callable[[Any], str]:
@@ -163,24 +165,6 @@ def _uuid_loader(conn: Connection) -> Callable[[Any], str]:
         return str(load(value))
 
     return text
-
-
-def _json_loader(conn: Connection) -> Callable[[Any], Any]:
-    """An op's stored result as the driver returns it (text on SQLite), as a value. Results repeat
-    (most are `{}`): each text is parsed once a page, and the entries holding it share the value,
-    which is only serialised."""
-    load = loader(conn, t.ops.c.result)
-    seen: dict[str, Any] = {}
-
-    def value(raw: Any) -> Any:
-        if type(raw) is not str:
-            return load(raw)
-        parsed = seen.get(raw, seen)
-        if parsed is seen:
-            parsed = seen[raw] = load(raw)
-        return parsed
-
-    return value
 
 
 def _iso_loader(conn: Connection) -> Callable[[Any], str]:

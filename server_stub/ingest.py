@@ -92,13 +92,16 @@ def fingerprint(op: Op, occurred_iso: str | None = None) -> str:
 _ZERO = dt.timedelta(0)
 
 
-def utc_iso(at: dt.datetime) -> str:
-    """`at.astimezone(dt.UTC).isoformat()`; a time already at offset zero (as devices send them)
-    skips the conversion, which costs more than the formatting."""
+def _in_utc(at: dt.datetime) -> bool:
+    """An aware time at offset zero: `dt.UTC`'s, or pydantic's own zone object of a parsed request."""
     tz = at.tzinfo
-    if tz is dt.UTC or (tz is not None and at.utcoffset() == _ZERO):
-        return at.isoformat()
-    return at.astimezone(dt.UTC).isoformat()
+    return tz is dt.UTC or (tz is not None and at.utcoffset() == _ZERO)
+
+
+def utc_iso(at: dt.datetime) -> str:
+    """`at.astimezone(dt.UTC).isoformat()`; a time already in UTC (as devices send them) skips the
+    conversion, which costs more than the formatting."""
+    return at.isoformat() if _in_utc(at) else at.astimezone(dt.UTC).isoformat()
 
 
 def canonical_json(value: dict[str, Any]) -> bytes:
@@ -240,10 +243,8 @@ def _effective_at(op: Op) -> dt.datetime:
     stored text is then converted once for both columns (the batch's conversions go by identity).
     """
     at = op.occurred_at
-    if op.clock_offset_ms == 0:
-        tz = at.tzinfo
-        if tz is dt.UTC or (tz is not None and at.utcoffset() == _ZERO):
-            return at
+    if op.clock_offset_ms == 0 and _in_utc(at):
+        return at
     return (at + dt.timedelta(milliseconds=op.clock_offset_ms)).astimezone(dt.UTC)
 
 
