@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -16,6 +17,7 @@ from server_stub.api import enrolment, feeds, health, ops, store, tasks
 from server_stub.api import figures as figures_api
 from server_stub.api.deps import Services, signed_device
 from server_stub.api.readers import read_gate
+from server_stub.balance import Balance, Board, ShedConnections, heartbeat
 from server_stub.db import create_engine_for, is_sqlite, migrate
 from server_stub.errors import ServiceError
 from server_stub.ingest import Ingestor
@@ -27,8 +29,13 @@ from server_stub.signatures import SignatureGuard
 log = logging.getLogger(__name__)
 
 
-def create_app(database_url: str, *, settings: Settings | None = None, run_migrations: bool = True) -> FastAPI:
-    """The central inventory service as an ASGI app on `database_url` (SQLite or PostgreSQL)."""
+def create_app(database_url: str, *, settings: Settings | None = None, run_migrations: bool = True,
+               workers_dir: Path | None = None) -> FastAPI:
+    """The central inventory service as an ASGI app on `database_url` (SQLite or PostgreSQL).
+
+    `workers_dir` is the folder the worker processes of one `backroom server --workers N` share to
+    spread their connections (server_stub.balance); None for a single process.
+    """
     settings = settings or Settings()
     engine = create_engine_for(database_url)
     if run_migrations:
@@ -43,7 +50,10 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
             # release (sqlite3 lets it go per row of an executemany), which cost ~15% of throughput
             # with 4 devices pushing. PostgreSQL pushes keep the shared thread pool.
             app.state.push_limiter = anyio.CapacityLimiter(1)
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if balance is not None and workers_dir is not None:
+                await stack.enter_async_context(heartbeat(balance, Board(workers_dir)))
+            yield
         engine.dispose()
 
     app = FastAPI(
@@ -54,6 +64,9 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
     )
     app.state.services = services
     install_limits(app, settings)
+    balance = Balance() if workers_dir is not None else None
+    if balance is not None:
+        app.add_middleware(ShedConnections, balance=balance, on_shed=services.metrics.connections_shed.inc)  # outermost: every request counts
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
@@ -101,6 +114,9 @@ def app_from_env() -> FastAPI:
 
     from server_stub import heap
 
-    app = create_app(os.environ[DATABASE_URL_ENV], run_migrations=False)
+    from server_stub.balance import WORKERS_DIR_ENV
+
+    folder = os.environ.get(WORKERS_DIR_ENV)
+    app = create_app(os.environ[DATABASE_URL_ENV], run_migrations=False, workers_dir=Path(folder) if folder else None)
     heap.settle()  # this worker process's collector, as `backroom server` sets it (server_stub.heap)
     return app

@@ -85,6 +85,11 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=own,
         )
+        self.connections_shed = Counter(
+            "backroom_connections_shed",
+            "Keep-alive connections a busy worker closed so that a less loaded one takes them (server_stub.balance)",
+            registry=own,
+        )
         if shared:
             MultiProcessCollector(self.registry, shared)  # type: ignore[no-untyped-call]
         self.registry.register(DeviceCollector(engine))

@@ -50,13 +50,30 @@ def run(args: argparse.Namespace) -> int:
     common = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": not args.no_access_log}
     if args.workers > 1:
         os.environ[DATABASE_URL_ENV] = url
-        with metrics_dir():
+        with metrics_dir(), workers_dir():
             uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
         app = create_app(url, run_migrations=False)
         heap.settle()
         uvicorn.run(app, **common)
     return 0
+
+
+@contextlib.contextmanager
+def workers_dir() -> Iterator[None]:
+    """A fresh folder where the workers tell each other their load (server_stub.balance), removed at
+    exit; unless one is set."""
+    from server_stub.balance import WORKERS_DIR_ENV
+
+    if os.environ.get(WORKERS_DIR_ENV):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="backroom-workers-") as folder:
+        os.environ[WORKERS_DIR_ENV] = folder
+        try:
+            yield
+        finally:
+            del os.environ[WORKERS_DIR_ENV]
 
 
 @contextlib.contextmanager

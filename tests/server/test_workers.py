@@ -7,19 +7,25 @@ and /metrics, whichever worker answers it, counts every worker's ops.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from edge_sync.contract import SCHEMA_VERSION, Op, OpType
 from server_stub import tables as t
+from server_stub.balance import STALE_S, WORKERS_DIR_ENV
 from server_stub.db import create_engine_for, write_transaction, writer_lock_path
 from server_stub.ledger import verify_balances
 from tests.server.helpers import STORE, demo_master_data
@@ -128,3 +134,90 @@ def test_a_writer_holds_the_lock_file_until_it_commits(tmp_path: Path) -> None:
         assert other_process_sees() == "free"
     finally:
         engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(int(target[8:-1]))
+    return found
+
+
+def _tcp_sockets(port: int) -> list[tuple[str, int]]:
+    """(state, inode) of every TCP socket whose local port is `port` ("0A" listening, "01" established)."""
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    out.append((fields[3], int(fields[9])))
+    return out
+
+
+def _connections_per_worker(svc: ServiceProcess) -> dict[int, int]:
+    assert svc.proc is not None
+    sockets = _tcp_sockets(svc.port)
+    listening = {inode for state, inode in sockets if state == "0A"}
+    established = {inode for state, inode in sockets if state == "01"}
+    workers = {pid: _socket_inodes(pid) for pid in _children(svc.proc.pid)}
+    return {pid: len(inodes & established) for pid, inodes in workers.items() if inodes & listening}
+
+
+def test_connections_taken_by_one_worker_are_spread_over_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four keep-alive connections all accepted by one worker (the other is stopped meanwhile) end up
+    two and two once both serve: the busy one closes some after their answer (server_stub.balance)."""
+    db = tmp_path / "server.db"
+    prepare_database(db, demo_master_data())
+    board = tmp_path / "workers"
+    board.mkdir()
+    monkeypatch.setenv(WORKERS_DIR_ENV, str(board))
+    with ServiceProcess(db, port=free_port(), workers=2) as svc:
+        deadline = time.monotonic() + 30
+        while len(list(board.iterdir())) < 2 or len(_connections_per_worker(svc)) < 2:
+            assert time.monotonic() < deadline, "both workers did not come up"
+            time.sleep(0.05)
+        busy, stopped = sorted(_connections_per_worker(svc))
+        os.kill(stopped, signal.SIGSTOP)
+        time.sleep(STALE_S + 0.2)  # its count is no longer fresh: the busy one has nobody to shed to
+        clients = [httpx.Client(base_url=svc.url, timeout=10) for _ in range(4)]
+        try:
+            for http in clients:
+                assert http.get("/healthz").status_code == 200
+            assert _connections_per_worker(svc) == {busy: 4, stopped: 0}
+            os.kill(stopped, signal.SIGCONT)
+            spread: dict[int, int] = {}
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                for http in clients:
+                    answer = http.get("/healthz")
+                    assert answer.status_code == 200, answer.text  # a shed connection loses nothing
+                spread = _connections_per_worker(svc)
+                if spread == {busy: 2, stopped: 2}:
+                    break
+                time.sleep(0.02)
+            assert spread == {busy: 2, stopped: 2}
+            shed = re.search(r"^backroom_connections_shed_total (\S+)$", clients[0].get("/metrics").text, re.MULTILINE)
+            assert shed is not None and float(shed.group(1)) >= 2
+        finally:
+            os.kill(stopped, signal.SIGCONT)
+            for http in clients:
+                http.close()
