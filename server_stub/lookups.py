@@ -1,11 +1,17 @@
-"""Master data reads inside a store transaction, cached for the transaction's life.
+"""Master data reads inside a store transaction, kept for as long as the store's master data stands.
 
 A batch of 100 ops names a handful of items, locations and users; `prefetch` reads them in three
-queries up front instead of one per op.
+queries up front instead of one per op. What a transaction reads is kept, for this process's
+later transactions of the same store, under the store's master data version (`stores.master_version`,
+read with the store's lock by `StoreTx.lock_store` and replaced by every load of master data in
+the load's own transaction): a transaction uses it only while the store holds that very version,
+so an item, location or user changed since is read again, never served stale. A transaction that
+did not read the version (no store lock) keeps its reads to itself.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +32,30 @@ class LocationInfo:
     capacity: int
 
 
+_KEPT_VERSIONS = 64
+_kept: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+"""(store, master version) -> name -> id -> row (None: no such id), oldest first."""
+_kept_guard = threading.Lock()
+
+
 def _cache(tx: StoreTx, name: str) -> dict[str, Any]:
-    return tx.caches.setdefault(name, {})
+    found = tx.caches.get(name)
+    if found is None:
+        found = tx.caches[name] = _kept_for(tx, name)
+    return found
+
+
+def _kept_for(tx: StoreTx, name: str) -> dict[str, Any]:
+    if not tx.master_version:
+        return {}
+    key = (tx.store_id, tx.master_version)
+    with _kept_guard:
+        held = _kept.get(key)
+        if held is None:
+            held = _kept[key] = {}
+            while len(_kept) > _KEPT_VERSIONS:
+                del _kept[next(iter(_kept))]
+        return held.setdefault(name, {})
 
 
 def _load(tx: StoreTx, name: str, table: sa.Table, key: str, columns: list[str], ids: Iterable[str]) -> None:
@@ -35,12 +63,13 @@ def _load(tx: StoreTx, name: str, table: sa.Table, key: str, columns: list[str],
     wanted = sorted({i for i in ids if i and i not in cache})
     if not wanted:
         return
-    for i in wanted:
-        cache[i] = None
+    found: dict[str, Any] = dict.fromkeys(wanted)
     m = marker(tx.conn)
     sql = f"SELECT {key}, {', '.join(columns)} FROM {table.name} WHERE store_id = {m} AND {key} IN ({{in}})"
     for row in select_in(tx.conn, sql, wanted, before=[tx.store_id]):
-        cache[row[0]] = tuple(row[1:])
+        found[row[0]] = tuple(row[1:])
+    # All at once, when read whole: the cache may be shared with other threads' transactions.
+    cache.update(found)
 
 
 def prefetch(tx: StoreTx, *, items: Iterable[str] = (), locations: Iterable[str] = (), users: Iterable[str] = ()) -> None:

@@ -64,6 +64,7 @@ def load_master_data(engine: Engine, data: MasterData, *, opening_as_of: dt.date
     with write_transaction(engine) as conn:
         tx = StoreTx(conn, data.store_id)
         tx.lock_store()
+        tx.new_master_version()
         change_before = tx.counter("change_seq")
         now = tx.now
 

@@ -78,6 +78,8 @@ stores = sa.Table(
     sa.Column("ledger_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("exception_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("approval_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # A random token written by every load of the store's master data (server_stub.lookups).
+    sa.Column("master_version", sa.String(32), nullable=False, server_default=""),
     sa.PrimaryKeyConstraint("store_id"),
 )
 

@@ -109,6 +109,9 @@ class StoreTx:
         self._generation = 0
         self.caches: dict[str, dict[str, Any]] = {}
         """Per-transaction lookups (items, locations, users), filled by the readers in lookups.py."""
+        self.master_version = ""
+        """The store's master data version, read by `lock_store` ("" when unknown: nothing is shared)."""
+        self._master_changed = False
 
     # -- opening and closing ---------------------------------------------------------------------
 
@@ -134,11 +137,18 @@ class StoreTx:
     def lock_store(self) -> None:
         """Create the store row if new, lock it (PostgreSQL) and read its counters."""
         fast_insert_ignore(self.conn, t.stores, [{"store_id": self.store_id, "created_at": self.now}], ["store_id"])
-        sql = f"SELECT {', '.join(_COUNTERS)} FROM stores WHERE store_id = {marker(self.conn)}"
+        sql = f"SELECT {', '.join(_COUNTERS)}, master_version FROM stores WHERE store_id = {marker(self.conn)}"
         if not is_sqlite(self.conn):
             sql += " FOR UPDATE"
-        row = self.conn.exec_driver_sql(sql, (self.store_id,)).one()
-        self._counters = dict(zip(_COUNTERS, row, strict=True))
+        *counters, self.master_version = self.conn.exec_driver_sql(sql, (self.store_id,)).one()
+        self._counters = dict(zip(_COUNTERS, counters, strict=True))
+
+    def new_master_version(self) -> str:
+        """Give the store's master data a new version (written by `finish`), from now on in this
+        transaction too: what it reads of the new master data is kept under the new version only."""
+        self.master_version = uuid.uuid4().hex
+        self._master_changed = True
+        return self.master_version
 
     def next(self, counter: str) -> int:
         """The next number of one of the store's counters."""
@@ -151,9 +161,12 @@ class StoreTx:
         return self._counters[counter]
 
     def finish(self) -> None:
-        """Flush everything, store the counters."""
+        """Flush everything, store the counters (and a new master data version)."""
         self.flush()
-        fast_update(self.conn, t.stores, {"store_id": self.store_id}, self._counters)
+        values: dict[str, Any] = dict(self._counters)
+        if self._master_changed:
+            values["master_version"] = self.master_version
+        fast_update(self.conn, t.stores, {"store_id": self.store_id}, values)
 
     # -- buffered writes -------------------------------------------------------------------------
 
