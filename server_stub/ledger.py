@@ -80,7 +80,8 @@ def query_balances(
 
 
 def verify_balances(conn: Connection, store_id: str) -> list[str]:
-    """Differences between `balances` and the ledger's sums for a store; empty when they agree."""
+    """Differences between `balances` and the ledger's sums for a store, and between `occupancy` and the
+    balances' sums per location; empty when they agree."""
     lg, bal = t.ledger, t.balances
     sums = {
         (i, loc, s): int(q)
@@ -100,4 +101,14 @@ def verify_balances(conn: Connection, store_id: str) -> list[str]:
     for key in sorted(set(sums) | set(current)):
         if sums.get(key, 0) != current.get(key, 0):
             problems.append(f"{key}: ledger {sums.get(key, 0)} balance {current.get(key, 0)}")
+    # Each location's occupancy is its balances of every status but in_transit, summed.
+    held: dict[str, int] = {}
+    for (_, loc, status), qty in current.items():
+        if status != StockStatus.IN_TRANSIT.value:
+            held[loc] = held.get(loc, 0) + qty
+    occ = t.occupancy
+    kept = {loc: int(q) for loc, q in conn.execute(sa.select(occ.c.location_id, occ.c.qty).where(occ.c.store_id == store_id))}
+    for loc in sorted(set(held) | set(kept)):
+        if held.get(loc, 0) != kept.get(loc, 0):
+            problems.append(f"occupancy of {loc}: balances {held.get(loc, 0)} kept {kept.get(loc, 0)}")
     return problems

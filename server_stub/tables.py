@@ -293,6 +293,17 @@ balances = sa.Table(
     sa.Index(None, "store_id", "change_seq"),
 )
 
+occupancy = sa.Table(
+    "occupancy",
+    metadata,
+    _store(),
+    _id("location_id", nullable=False),
+    # Units physically at the location: its balances of every status but in_transit, summed; kept
+    # in step with `balances` in the same transaction (StoreTx.flush), proved by verify_balances.
+    sa.Column("qty", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("store_id", "location_id"),
+)
+
 receipts = sa.Table(
     "receipts",
     metadata,

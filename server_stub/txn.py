@@ -259,6 +259,8 @@ class StoreTx:
                 stamp="change_seq",
             )
             self._postings.clear()
+            moved = [(self.store_id, loc, delta) for loc, delta in self._loc_pending.items() if delta]
+            add_to(self.conn, t.occupancy, ("store_id", "location_id"), "qty", moved)
             for loc, delta in self._loc_pending.items():
                 if loc in self._loc_db:
                     self._loc_db[loc] += delta
@@ -353,13 +355,11 @@ class StoreTx:
         wanted = sorted({loc for loc in location_ids if loc not in self._loc_db})
         if not wanted:
             return
-        m = marker(self.conn)
         found = dict(select_in(
             self.conn,
-            f"SELECT location_id, SUM(qty) FROM balances WHERE store_id = {m} AND status <> {m} AND location_id IN ({{in}}) "
-            "GROUP BY location_id",
+            f"SELECT location_id, qty FROM occupancy WHERE store_id = {marker(self.conn)} AND location_id IN ({{in}})",
             wanted,
-            before=[self.store_id, StockStatus.IN_TRANSIT.value],
+            before=[self.store_id],
         ))
         for loc in wanted:
             self._loc_db[loc] = int(found.get(loc) or 0)
