@@ -80,10 +80,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(_WRITE):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        driver_run(conn, "BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN", ())
 
 
 def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
@@ -254,6 +251,30 @@ def marker(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+def driver_run(conn: Connection, sql: str, params: Any, *, many: bool = False, fetch: bool = False) -> list[Any]:
+    """Run driver-level SQL on the connection's own DBAPI cursor, in its transaction; the rows when `fetch`.
+
+    What `conn.exec_driver_sql` does, without SQLAlchemy's execution context and result objects:
+    about 50 µs a statement here against 3 µs for the driver's own call, and a 100-op push runs
+    some fifteen statements while it holds the store's write lock. A driver error is raised as
+    SQLAlchemy's (IntegrityError, OperationalError, ...), as `exec_driver_sql` raises it. No
+    cursor events fire.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return list(cursor.fetchall()) if fetch else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect, ismulti=many
+        ) from exc
+    finally:
+        cursor.close()
+
+
 def binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
     """What the column's type does to a Python value before it goes to the driver."""
     proc = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
@@ -291,7 +312,7 @@ def select_in(
             row = "(" + ", ".join([m] * width) + ")"
             listed = "VALUES " + ", ".join([row] * len(part))
             params = [*before, *(v for key in part for v in key), *after]
-        out.extend(conn.exec_driver_sql(sql.format(**{"in": listed}), tuple(params)).all())
+        out.extend(driver_run(conn, sql.format(**{"in": listed}), tuple(params), fetch=True))
     return out
 
 
@@ -316,7 +337,7 @@ def fast_update(conn: Connection, table: sa.Table, where: Mapping[str, Any], val
         f"UPDATE {q.format_table(table)} SET {', '.join(f'{q.quote(c)} = {m}' for c in values)} "
         f"WHERE {' AND '.join(f'{q.quote(c)} = {m}' for c in where)}"
     )
-    conn.exec_driver_sql(sql, tuple(_bound(conn, table, values) + _bound(conn, table, where)))
+    driver_run(conn, sql, tuple(_bound(conn, table, values) + _bound(conn, table, where)))
 
 
 def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
@@ -329,7 +350,7 @@ def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping
         f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
         f"VALUES ({', '.join([m] * len(columns))}) ON CONFLICT ({', '.join(q.quote(c) for c in key)}) DO NOTHING"
     )
-    conn.exec_driver_sql(sql, [tuple(_bound(conn, table, row)) for row in rows])
+    driver_run(conn, sql, [tuple(_bound(conn, table, row)) for row in rows], many=True)
 
 
 def add_to(
@@ -356,7 +377,7 @@ def add_to(
         f"ON CONFLICT ({keys}) DO UPDATE SET {assign}"
     )
     if rows:
-        conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+        driver_run(conn, sql, [tuple(row) for row in rows], many=True)
 
 
 def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
@@ -547,7 +568,7 @@ class FastInsert:
                 else:
                     columns[i] = list(map(proc, columns[i]))
             records = list(zip(*columns, strict=True))
-        conn.exec_driver_sql(self.sql, records)
+        driver_run(conn, self.sql, records, many=True)
 
 
 _FAST: dict[tuple[str, str], FastInsert] = {}

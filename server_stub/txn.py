@@ -30,6 +30,7 @@ from server_stub.db import (
     Memo,
     add_to,
     binder,
+    driver_run,
     fast_insert,
     fast_insert_ignore,
     fast_update,
@@ -140,7 +141,7 @@ class StoreTx:
         sql = f"SELECT {', '.join(_COUNTERS)}, master_version FROM stores WHERE store_id = {marker(self.conn)}"
         if not is_sqlite(self.conn):
             sql += " FOR UPDATE"
-        *counters, self.master_version = self.conn.exec_driver_sql(sql, (self.store_id,)).one()
+        (*counters, self.master_version), = driver_run(self.conn, sql, (self.store_id,), fetch=True)
         self._counters = dict(zip(_COUNTERS, counters, strict=True))
 
     def new_master_version(self) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from edge_sync.contract import Op
 from server_stub import tables as t
-from server_stub.db import Memo, create_engine_for, fast_insert, fast_writer, migrate
+from server_stub.db import Memo, create_engine_for, driver_run, fast_insert, fast_writer, migrate
 
 
 _OP_JSON = (
@@ -118,3 +119,26 @@ def test_times_seeded_from_their_utc_isoformat_are_stored_as_a_core_insert_store
     finally:
         engine.dispose()
     assert [raw[10 + n] for n in range(len(times))] == [raw[20 + n] for n in range(len(times))]
+
+
+def test_driver_level_statements_run_in_the_transaction_and_raise_sqlalchemys_errors(database_url: str) -> None:
+    """driver_run uses the connection's own DBAPI cursor: its writes commit or roll back with the
+    transaction, and a broken key is SQLAlchemy's IntegrityError (the ingest retries on it)."""
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    at = dt.datetime(2026, 3, 29, 1, 30, 5, tzinfo=dt.UTC)
+    try:
+        with pytest.raises(sa.exc.IntegrityError) as caught:
+            with engine.begin() as conn:
+                fast_insert(conn, t.ledger, _rows(uuid.uuid4(), at, 1, 2))
+                assert driver_run(conn, "SELECT COUNT(*) FROM ledger", (), fetch=True) == [(2,)]
+                fast_insert(conn, t.ledger, _rows(uuid.uuid4(), at, 2))
+        assert "INSERT INTO" in str(caught.value.statement)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(t.ledger)).scalar_one() == 0  # rolled back
+        with engine.begin() as conn:
+            fast_insert(conn, t.ledger, _rows(uuid.uuid4(), at, 1))
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(t.ledger)).scalar_one() == 1
+    finally:
+        engine.dispose()

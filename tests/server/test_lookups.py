@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from edge_sync.contract import ItemRecord, LocationKind, MasterData, Role
@@ -33,16 +32,19 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 class Reads:
-    """The master data tables each statement of the engine read."""
+    """The master data tables the lookups' queries read (server_stub.lookups runs them through select_in)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tables: list[str] = []
-        event.listen(engine, "before_cursor_execute", self._seen)
+        real = lookups.select_in
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        for table in ("items", "locations", "users"):
-            if statement.lstrip().upper().startswith("SELECT") and f"FROM {table} " in statement:
-                self.tables.append(table)
+        def spy(conn: Any, sql: str, *args: Any, **kw: Any) -> Any:
+            for table in ("items", "locations", "users"):
+                if f"FROM {table} " in sql:
+                    self.tables.append(table)
+            return real(conn, sql, *args, **kw)
+
+        monkeypatch.setattr(lookups, "select_in", spy)
 
     def take(self) -> list[str]:
         out, self.tables = self.tables, []
@@ -65,8 +67,8 @@ def _reloaded() -> MasterData:
     })
 
 
-def test_a_later_transaction_uses_what_an_earlier_one_read(engine: Engine) -> None:
-    reads = Reads(engine)
+def test_a_later_transaction_uses_what_an_earlier_one_read(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = Reads(monkeypatch)
     first = _look(engine)
     assert first == (True, False, lookups.LocationInfo("A-01", LocationKind.SHELF.value, 100), Role.ASSOCIATE.value)
     assert reads.take() == ["items", "locations", "users"]
@@ -74,8 +76,8 @@ def test_a_later_transaction_uses_what_an_earlier_one_read(engine: Engine) -> No
     assert reads.take() == []  # not one query: items, locations, users, and the item that does not exist
 
 
-def test_a_load_of_master_data_is_seen_by_the_next_transaction(engine: Engine) -> None:
-    reads = Reads(engine)
+def test_a_load_of_master_data_is_seen_by_the_next_transaction(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = Reads(monkeypatch)
     _look(engine)
     load_master_data(engine, _reloaded())
     reads.take()
@@ -99,10 +101,10 @@ def test_what_a_rolled_back_load_read_is_never_used(engine: Engine) -> None:
     assert _look(engine) == before
 
 
-def test_a_store_without_a_version_keeps_nothing(engine: Engine) -> None:
+def test_a_store_without_a_version_keeps_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(t.stores).where(t.stores.c.store_id == STORE).values(master_version=""))
-    reads = Reads(engine)
+    reads = Reads(monkeypatch)
     _look(engine)
     _look(engine)
     assert reads.take() == ["items", "items", "locations", "locations", "users", "users"]
