@@ -80,6 +80,9 @@ stores = sa.Table(
     sa.Column("approval_seq", sa.BigInteger, nullable=False, server_default="0"),
     # A random token written by every load of the store's master data (server_stub.lookups).
     sa.Column("master_version", sa.String(32), nullable=False, server_default=""),
+    # The latest effective time of a count posted in the store (None: never): a movement at or
+    # after it cannot precede any count, so it needs no rebase (StoreTx._rebase_on_counts).
+    sa.Column("last_count_at", UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint("store_id"),
 )
 

@@ -69,6 +69,11 @@ _AVAILABLE = StockStatus.AVAILABLE.value
 _COUNT_ANCHOR_WHERE = f"l.reason = '{COUNT_REASON}' AND l.status = '{_AVAILABLE}'"
 
 
+def _as_utc(at: dt.datetime) -> dt.datetime:
+    """An aware time as is (comparisons are by instant); a naive one taken as UTC, as UTCDateTime stores it."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
 def utcnow() -> dt.datetime:
     """The server clock, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
@@ -113,6 +118,11 @@ class StoreTx:
         self.master_version = ""
         """The store's master data version, read by `lock_store` ("" when unknown: nothing is shared)."""
         self._master_changed = False
+        self._counted_until: dt.datetime | None = None
+        """The store's latest count, as `lock_store` read it (stores.last_count_at)."""
+        self._newest_count: dt.datetime | None = None
+        """The latest count posted in this transaction (flushed or not, kept even if undone: it only
+        ever makes the rebase look further)."""
 
     # -- opening and closing ---------------------------------------------------------------------
 
@@ -138,11 +148,12 @@ class StoreTx:
     def lock_store(self) -> None:
         """Create the store row if new, lock it (PostgreSQL) and read its counters."""
         fast_insert_ignore(self.conn, t.stores, [{"store_id": self.store_id, "created_at": self.now}], ["store_id"])
-        sql = f"SELECT {', '.join(_COUNTERS)}, master_version FROM stores WHERE store_id = {marker(self.conn)}"
+        sql = f"SELECT {', '.join(_COUNTERS)}, master_version, last_count_at FROM stores WHERE store_id = {marker(self.conn)}"
         if not is_sqlite(self.conn):
             sql += " FOR UPDATE"
-        (*counters, self.master_version), = driver_run(self.conn, sql, (self.store_id,), fetch=True)
+        (*counters, self.master_version, last_count_at), = driver_run(self.conn, sql, (self.store_id,), fetch=True)
         self._counters = dict(zip(_COUNTERS, counters, strict=True))
+        self._counted_until = loader(self.conn, t.stores.c.last_count_at)(last_count_at)
 
     def new_master_version(self) -> str:
         """Give the store's master data a new version (written by `finish`), from now on in this
@@ -167,6 +178,8 @@ class StoreTx:
         values: dict[str, Any] = dict(self._counters)
         if self._master_changed:
             values["master_version"] = self.master_version
+        if self._newest_count is not None and (self._counted_until is None or self._newest_count > self._counted_until):
+            values["last_count_at"] = self._newest_count
         fast_update(self.conn, t.stores, {"store_id": self.store_id}, values)
 
     # -- buffered writes -------------------------------------------------------------------------
@@ -215,6 +228,10 @@ class StoreTx:
         """
         if delta == 0 and reason != COUNT_REASON:
             return
+        if reason == COUNT_REASON and status == _AVAILABLE:
+            at = _as_utc(effective_at)
+            if self._newest_count is None or at > self._newest_count:
+                self._newest_count = at
         self.append(
             t.ledger,
             {
@@ -277,6 +294,11 @@ class StoreTx:
         buffered = list(self._rows[t.ledger])
         moves = [r for r in buffered if r["status"] == _AVAILABLE and r["reason"] not in (COUNT_REASON, REBASE_REASON)]
         if not moves:
+            return
+        counted = [at for at in (self._counted_until, self._newest_count) if at is not None]
+        if not counted or min(_as_utc(r["effective_at"]) for r in moves) >= max(counted):
+            # No count in the store is later than the earliest movement (the usual case: movements
+            # come in as they happen, counts are behind them): nothing to read.
             return
         keys = {(r["item_id"], r["location_id"]) for r in moves}
         anchors: dict[tuple[str, str], list[dt.datetime]] = {}
