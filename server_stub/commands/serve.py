@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
     from server_stub import heap
     from server_stub.app import DATABASE_URL_ENV, create_app
+    from server_stub.balance import WORKERS_DIR_ENV
     from server_stub.db import migrate
+    from server_stub.metrics import MULTIPROCESS_DIR_ENV
 
     url = args.database_url or default_database_url()
     try:
@@ -50,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     common = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": not args.no_access_log}
     if args.workers > 1:
         os.environ[DATABASE_URL_ENV] = url
-        with metrics_dir(), workers_dir():
+        # The workers' Prometheus counters (prometheus_client, imported in each, counts in files
+        # there, and any worker's /metrics sums them all: server_stub.metrics), and where they tell
+        # each other their load (server_stub.balance).
+        with shared_dir(MULTIPROCESS_DIR_ENV, "backroom-metrics-"), shared_dir(WORKERS_DIR_ENV, "backroom-workers-"):
             uvicorn.run("server_stub.app:app_from_env", factory=True, workers=args.workers, **common)
     else:
         app = create_app(url, run_migrations=False)
@@ -60,37 +65,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def workers_dir() -> Iterator[None]:
-    """A fresh folder where the workers tell each other their load (server_stub.balance), removed at
-    exit; unless one is set."""
-    from server_stub.balance import WORKERS_DIR_ENV
-
-    if os.environ.get(WORKERS_DIR_ENV):
+def shared_dir(env: str, prefix: str) -> Iterator[None]:
+    """A fresh folder named by the environment variable `env` (unless it is set already), removed
+    at exit. Set before the workers start, so that each of them finds it."""
+    if os.environ.get(env):
         yield
         return
-    with tempfile.TemporaryDirectory(prefix="backroom-workers-") as folder:
-        os.environ[WORKERS_DIR_ENV] = folder
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        os.environ[env] = folder
         try:
             yield
         finally:
-            del os.environ[WORKERS_DIR_ENV]
-
-
-@contextlib.contextmanager
-def metrics_dir() -> Iterator[None]:
-    """A fresh folder for the workers' Prometheus counters (unless one is set), removed at exit.
-
-    Set before the workers start, so that prometheus_client, imported in each, counts in files there
-    and any worker's /metrics sums them all (server_stub.metrics).
-    """
-    from server_stub.metrics import MULTIPROCESS_DIR_ENV
-
-    if os.environ.get(MULTIPROCESS_DIR_ENV):
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="backroom-metrics-") as folder:
-        os.environ[MULTIPROCESS_DIR_ENV] = folder
-        try:
-            yield
-        finally:
-            del os.environ[MULTIPROCESS_DIR_ENV]
+            del os.environ[env]

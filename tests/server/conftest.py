@@ -14,8 +14,10 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from server_stub.app import create_app
+from server_stub.db import create_engine_for, migrate
 from server_stub.masterdata import load_master_data
 from server_stub.settings import Settings
 from tests.server.helpers import STORE, AsgiClient, Device, LiveServer, demo_master_data, present_session
@@ -57,6 +59,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def store_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database, migrated, with the demo store loaded (no app)."""
+    engine = create_engine_for(database_url)
+    migrate(engine)
+    load_master_data(engine, demo_master_data())
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

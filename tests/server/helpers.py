@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from alembic import command
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
+from sqlalchemy.engine import Connection, Engine
 
 from tests.support.devices import approved_device
 
@@ -39,6 +41,8 @@ from edge_sync.contract import (
     UserRecord,
 )
 from edge_sync.signing import RequestSigner
+from server_stub.db import alembic_config
+from server_stub.txn import utcnow
 
 STORE = "S-100"
 T0 = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
@@ -296,3 +300,20 @@ def _open_session(client: AsgiClient, store_id: str, user_id: str, device_id: st
     kwargs: dict[str, Any] = {} if auth is None else {"auth": auth}
     response = client.post(f"/v1/stores/{store_id}/sessions", json=body, headers={"X-Device-Id": device_id}, **kwargs)
     return session_id if response.status_code == 201 else None
+
+
+def upgraded_to(engine: Engine, revision: str) -> None:
+    """Migrate the (fresh) database only up to `revision`, as an older service left it."""
+    cfg = alembic_config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()
+
+
+def insert_store_row(conn: Connection, store_id: str, *, change_seq: int = 0, ledger_seq: int = 0) -> None:
+    """A store's row as any revision has it (the counters only), for data written before a migration."""
+    conn.exec_driver_sql(
+        "INSERT INTO stores (store_id, created_at, change_seq, erp_seq, ledger_seq, exception_seq, approval_seq) "
+        f"VALUES ('{store_id}', '{utcnow():%Y-%m-%d %H:%M:%S}', {change_seq}, 0, {ledger_seq}, 0, 0)"
+    )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from alembic import command
 from fastapi import FastAPI
 
 from edge_sync.contract import Change, ChangeKind, ChangesPage, OpResult
 from server_stub import tables as t
-from server_stub.db import alembic_config, create_engine_for, migrate
+from server_stub.db import create_engine_for, migrate
 from server_stub.feeds import _change, read_changes
 from server_stub.masterdata import load_master_data
 from server_stub.txn import StoreTx, utcnow
-from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data
+from tests.server.helpers import STORE, AsgiClient, Device, demo_master_data, insert_store_row, upgraded_to
 
 CHANGES = f"/v1/stores/{STORE}/changes"
 
@@ -122,18 +121,11 @@ def test_a_feed_read_across_migration_0005_loses_nothing_and_repeats_nothing(dat
     new entries, in seq order."""
     engine = create_engine_for(database_url)
     try:
-        cfg = alembic_config()
-        with engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0004")
-            conn.commit()
+        upgraded_to(engine, "0004")
         now = utcnow()
         with engine.begin() as conn:
             # What the service wrote before 0005: counters at 3, a balance and an op result in `changes`.
-            conn.exec_driver_sql(
-                "INSERT INTO stores (store_id, created_at, change_seq, erp_seq, ledger_seq, exception_seq, approval_seq) "
-                f"VALUES ('S-1', '{now:%Y-%m-%d %H:%M:%S}', 3, 0, 1, 0, 0)"
-            )
+            insert_store_row(conn, "S-1", change_seq=3, ledger_seq=1)
             conn.exec_driver_sql(
                 "INSERT INTO balances (store_id, item_id, location_id, status, qty) VALUES ('S-1', 'I-1', 'A-01', 'available', 4)"
             )

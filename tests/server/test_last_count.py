@@ -8,30 +8,23 @@ On SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.engine import Engine
 
 from server_stub import tables as t
 from server_stub import txn
-from server_stub.db import alembic_config, create_engine_for, migrate
+from server_stub.db import create_engine_for, migrate
 from server_stub.ledger import verify_balances
-from server_stub.masterdata import load_master_data
 from server_stub.txn import COUNT_REASON, REBASE_REASON, StoreTx, utcnow
-from tests.server.helpers import STORE, demo_master_data
+from tests.server.helpers import STORE, insert_store_row, upgraded_to
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    made = create_engine_for(database_url)
-    migrate(made)
-    load_master_data(made, demo_master_data())
-    yield made
-    made.dispose()
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 @pytest.fixture
@@ -112,18 +105,11 @@ def test_a_count_earlier_in_the_same_transaction_still_anchors_a_movement(engine
 def test_migration_0008_takes_the_latest_count_from_the_ledger(database_url: str) -> None:
     engine = create_engine_for(database_url)
     try:
-        cfg = alembic_config()
-        with engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0007")
-            conn.commit()
+        upgraded_to(engine, "0007")
         now = utcnow()
         with engine.begin() as conn:
             for store in ("S-1", "S-2"):
-                conn.exec_driver_sql(
-                    "INSERT INTO stores (store_id, created_at, change_seq, erp_seq, ledger_seq, exception_seq, approval_seq) "
-                    f"VALUES ('{store}', '{now:%Y-%m-%d %H:%M:%S}', 0, 0, 3, 0, 0)"
-                )
+                insert_store_row(conn, store, ledger_seq=3)
             conn.execute(t.ledger.insert(), [
                 {"store_id": "S-1", "entry_seq": n, "item_id": "I-1", "location_id": "A-01", "status": status, "delta": 0,
                  "effective_at": T0 + dt.timedelta(minutes=minutes), "recorded_at": now, "reason": reason}

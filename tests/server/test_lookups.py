@@ -6,7 +6,6 @@ On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,19 +15,15 @@ from sqlalchemy.engine import Engine
 from edge_sync.contract import ItemRecord, LocationKind, MasterData, Role
 from server_stub import lookups
 from server_stub import tables as t
-from server_stub.db import create_engine_for, migrate, upsert
+from server_stub.db import upsert
 from server_stub.masterdata import load_master_data
 from server_stub.txn import StoreTx
 from tests.server.helpers import STORE, demo_master_data, gtin
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    made = create_engine_for(database_url)
-    migrate(made)
-    load_master_data(made, demo_master_data())
-    yield made
-    made.dispose()
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 class Reads:

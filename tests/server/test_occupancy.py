@@ -7,28 +7,20 @@ the balances already there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.engine import Engine
 
 from server_stub import tables as t
-from server_stub.db import alembic_config, create_engine_for, migrate
+from server_stub.db import create_engine_for, migrate
 from server_stub.ledger import verify_balances
-from server_stub.masterdata import load_master_data
-from server_stub.txn import StoreTx, utcnow
-from tests.server.helpers import STORE, demo_master_data
+from server_stub.txn import StoreTx
+from tests.server.helpers import STORE, insert_store_row, upgraded_to
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    made = create_engine_for(database_url)
-    migrate(made)
-    load_master_data(made, demo_master_data())
-    yield made
-    made.dispose()
+def engine(store_engine: Engine) -> Engine:
+    return store_engine
 
 
 def _kept(engine: Engine, store_id: str = STORE) -> dict[str, int]:
@@ -80,17 +72,9 @@ def test_verify_balances_names_an_occupancy_out_of_step(engine: Engine) -> None:
 def test_migration_0007_fills_occupancy_from_the_balances(database_url: str) -> None:
     engine = create_engine_for(database_url)
     try:
-        cfg = alembic_config()
-        with engine.connect() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0006")
-            conn.commit()
-        now = utcnow()
+        upgraded_to(engine, "0006")
         with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO stores (store_id, created_at, change_seq, erp_seq, ledger_seq, exception_seq, approval_seq) "
-                f"VALUES ('S-1', '{now:%Y-%m-%d %H:%M:%S}', 0, 0, 0, 0, 0)"
-            )
+            insert_store_row(conn, "S-1")
             conn.execute(t.balances.insert(), [
                 {"store_id": "S-1", "item_id": i, "location_id": loc, "status": status, "qty": q}
                 for i, loc, status, q in [("I-1", "A-01", "available", 4), ("I-2", "A-01", "damaged", 1),
