@@ -51,7 +51,7 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
             # with 4 devices pushing. PostgreSQL pushes keep the shared thread pool.
             app.state.push_limiter = anyio.CapacityLimiter(1)
         async with contextlib.AsyncExitStack() as stack:
-            if balance is not None and workers_dir is not None:
+            if workers_dir is not None:
                 await stack.enter_async_context(heartbeat(balance, Board(workers_dir)))
             yield
         engine.dispose()
@@ -64,9 +64,9 @@ def create_app(database_url: str, *, settings: Settings | None = None, run_migra
     )
     app.state.services = services
     install_limits(app, settings)
-    balance = Balance() if workers_dir is not None else None
-    if balance is not None:
-        app.add_middleware(ShedConnections, balance=balance, on_shed=services.metrics.connections_shed.inc)  # outermost: every request counts
+    balance = Balance()
+    if workers_dir is not None:  # outermost: every request counts
+        app.add_middleware(ShedConnections, balance=balance, on_shed=services.metrics.connections_shed.inc)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:

@@ -46,7 +46,6 @@ class Balance:
         self._clock = clock
         self._last_seen: dict[Client, float] = {}
         self._fewest_elsewhere: int | None = None
-        self.shed_count = 0
 
     def active(self) -> int:
         """Connections that made a request in the last ACTIVE_S seconds (dropping the older ones)."""
@@ -67,7 +66,6 @@ class Balance:
         fewest = self._fewest_elsewhere
         if fewest is None or len(self._last_seen) - fewest < 2:
             return False
-        self.shed_count += 1
         del self._last_seen[client]
         # Taken as landed on the least loaded worker until the next heartbeat says where it went:
         # so one heartbeat sheds at most what the counts it read call for.

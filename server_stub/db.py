@@ -330,25 +330,13 @@ def _bound(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> list
     return out
 
 
-_SQL: dict[tuple[Any, ...], str] = {}
-"""Driver-level statements already written, by (dialect, kind, table, columns...): quoting the
-names costs more than running the statement."""
-
-
-def _sql(conn: Connection, key: tuple[Any, ...], write: Callable[[str, sa.sql.compiler.IdentifierPreparer], str]) -> str:
-    full = (conn.dialect.name, *key)
-    sql = _SQL.get(full)
-    if sql is None:
-        sql = _SQL[full] = write(marker(conn), conn.dialect.identifier_preparer)
-    return sql
-
-
 def fast_update(conn: Connection, table: sa.Table, where: Mapping[str, Any], values: Mapping[str, Any]) -> None:
     """UPDATE `table` SET `values` WHERE the `where` columns equal theirs, at driver level (values bound as Core would)."""
-    sql = _sql(conn, ("update", table.name, tuple(values), tuple(where)), lambda m, q: (
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    sql = (
         f"UPDATE {q.format_table(table)} SET {', '.join(f'{q.quote(c)} = {m}' for c in values)} "
         f"WHERE {' AND '.join(f'{q.quote(c)} = {m}' for c in where)}"
-    ))
+    )
     driver_run(conn, sql, tuple(_bound(conn, table, values) + _bound(conn, table, where)))
 
 
@@ -356,11 +344,12 @@ def fast_insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[Mapping
     """`insert_ignore` at driver level: rows (all with the same columns) whose key exists are skipped."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    sql = _sql(conn, ("insert_ignore", table.name, columns, tuple(key)), lambda m, q: (
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    columns = list(rows[0])
+    sql = (
         f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
         f"VALUES ({', '.join([m] * len(columns))}) ON CONFLICT ({', '.join(q.quote(c) for c in key)}) DO NOTHING"
-    ))
+    )
     driver_run(conn, sql, [tuple(_bound(conn, table, row)) for row in rows], many=True)
 
 
@@ -377,21 +366,18 @@ def add_to(
     """
     if not rows:
         return
-
-    def write(m: str, q: sa.sql.compiler.IdentifierPreparer) -> str:
-        target = q.format_table(table)
-        names = [q.quote(c) for c in (*key, column)]
-        keys = ", ".join(names[: len(key)])
-        assign = f"{names[-1]} = {target}.{names[-1]} + excluded.{names[-1]}"
-        if stamp is not None:
-            names.append(q.quote(stamp))
-            assign += f", {names[-1]} = excluded.{names[-1]}"
-        return (
-            f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join([m] * len(names))}) "
-            f"ON CONFLICT ({keys}) DO UPDATE SET {assign}"
-        )
-
-    sql = _sql(conn, ("add_to", table.name, tuple(key), column, stamp), write)
+    m, q = marker(conn), conn.dialect.identifier_preparer
+    target = q.format_table(table)
+    names = [q.quote(c) for c in (*key, column)]
+    keys = ", ".join(names[: len(key)])
+    assign = f"{names[-1]} = {target}.{names[-1]} + excluded.{names[-1]}"
+    if stamp is not None:
+        names.append(q.quote(stamp))
+        assign += f", {names[-1]} = excluded.{names[-1]}"
+    sql = (
+        f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join([m] * len(names))}) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {assign}"
+    )
     driver_run(conn, sql, [tuple(row) for row in rows], many=True)
 
 

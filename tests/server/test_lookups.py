@@ -6,6 +6,7 @@ On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -114,3 +115,19 @@ def test_every_load_gives_a_new_version(engine: Engine) -> None:
     load_master_data(engine, demo_master_data())
     second = version()
     assert len(first) == len(second) == 32 and first != second
+
+
+def test_a_process_keeps_the_reads_of_a_bounded_number_of_versions() -> None:
+    """Each load makes a new version; the oldest versions' reads are let go, the newest kept."""
+    def tx(version: str) -> Any:
+        return SimpleNamespace(store_id="S-BOUND", master_version=version, caches={})
+
+    first = lookups._cache(tx("v-0"), "items")
+    first["I-1"] = ("SKU-1",)
+    assert lookups._cache(tx("v-0"), "items") is first  # the same version: the same reads
+    for n in range(1, lookups._KEPT_VERSIONS + 5):
+        lookups._cache(tx(f"v-{n}"), "items")["I-1"] = (f"SKU-{n}",)
+    assert len(lookups._kept) <= lookups._KEPT_VERSIONS
+    assert lookups._cache(tx("v-0"), "items") == {}  # let go: read again from the database
+    newest = f"v-{lookups._KEPT_VERSIONS + 4}"
+    assert lookups._cache(tx(newest), "items") == {"I-1": (f"SKU-{lookups._KEPT_VERSIONS + 4}",)}
